@@ -1,0 +1,477 @@
+/*
+ * micrograd.c: the node arena, the ops and the backward sweep of micrograd_c.
+ *
+ * What this file is: every Value's data, grad, op and children live here, in an arena of
+ * fixed-size blocks, struct-of-arrays inside each block. Python holds only node ids.
+ * backward() is one descending sweep over the arena, with no recursion and no Python per node.
+ * What it will not do: print, exit, abort, or reach into Python. Errors are mg_status codes.
+ *
+ * Floating point follows Python's float to the bit: the same libm calls (pow, tanh, exp) with
+ * the same special cases as CPython's float_pow, and the build forbids FMA contraction
+ * (-ffp-contract=off) so that `g += a * b` rounds twice, as Python does.
+ *
+ * --- Design note: order and lifetime ---
+ * Order. Nodes are only ever appended, and a node's children always exist before it, so the
+ * creation order is a topological order: backward is one sweep from the root down, marking
+ * children as it goes (a mark byte that the sweep clears again). Creation order is the block's
+ * `seq` (blocks in creation order), then the offset inside the block. A thread appends to its
+ * own block; if a child lies in a block newer than that one (a graph shared between threads),
+ * the node opens a new block, so the order still holds.
+ *
+ * Lifetime. A node id is slot << MG_BLOCK_SHIFT | offset. The Python layer keeps one small
+ * owner object per slot, and every Value wrapper refers to the owner of its node's slot, so an
+ * owner's reference count tells whether any wrapper into that block is alive. No call per op
+ * and no finalizer: the Python layer reads those counts in one step when the arena has grown
+ * enough (mg_should_collect) and passes them to mg_collect, which marks, newest block first,
+ * everything reachable from (a) blocks with a live owner, (b) blocks a thread is appending to,
+ * and (c) blocks appended to since the last collection. Blocks left without a marked node are
+ * freed and their slots reused; nothing moves. (b) covers a wrapper that is being made for a
+ * node just created; (c) covers wrappers made between the reading of the counts and the
+ * collection. A wrapper made later for an old node (a `_prev` lookup) is reachable from a live
+ * one. A kept graph stays whole; a dropped one goes at the next collection, with at most a
+ * block's worth of nodes kept on behalf of a live neighbour. Ids are reused with their slots,
+ * so they never run out in a long-running process.
+ *
+ * Threads. The cffi glue holds the GIL for the whole of every call, so calls never overlap;
+ * only the end-of-thread destructor runs outside it, and it touches one atomic field.
+ */
+#include "micrograd.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+// ----------------------------------------------------------------------------
+// the arena
+
+#define MG_BLOCK ((uint32_t)1 << MG_BLOCK_SHIFT)
+#define MG_MAX_SLOTS ((uint32_t)1 << (31 - MG_BLOCK_SHIFT))   /* ids fit in int32 children */
+#define MG_MIN_COLLECT 64                                      /* blocks between collections, at least */
+#define MG_ERR(status) (((mg_id)1 << MG_ERROR_SHIFT) + (status))
+
+typedef struct mg_block {
+    double *data;               /* forward values */
+    double *grad;               /* gradients */
+    double *aux;                /* per-op constant: a pow's exponent, a custom node's tag */
+    int32_t *kid0, *kid1;       /* children ids, -1 where none */
+    uint8_t *op;                /* enum mg_op */
+    uint8_t *mark;              /* sweep marks: all zero between calls */
+    uint64_t seq;               /* creation order of blocks */
+    uint32_t slot;              /* where ids find it */
+    uint32_t used;              /* nodes appended so far */
+    uint32_t pending;           /* marked nodes the current sweep has not reached yet */
+    uint32_t pos;               /* index in arena.order */
+    int pinned;                 /* a thread is appending here (atomic: see thread_exit) */
+    uint8_t recent;             /* appended to since the last collection */
+} mg_block;
+
+static struct {
+    mg_block **slot;            /* by slot number; NULL where free */
+    uint32_t nslots, slotcap;
+    uint32_t *freeslots;        /* a stack of free slot numbers */
+    uint32_t nfree, freecap;
+    mg_block **order;           /* live blocks by seq, oldest first */
+    uint32_t norder, ordercap;
+    uint64_t seq;               /* seq of the next block */
+    uint64_t epoch;             /* collections so far */
+    uint64_t created;           /* nodes created so far */
+    uint32_t since;             /* blocks opened since the last collection */
+    uint32_t kept;              /* blocks kept by the last collection */
+} arena;
+
+static __thread mg_block *cur;          /* the block this thread appends to */
+static pthread_key_t thread_key;
+static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
+
+static void thread_exit(void *b) { __atomic_store_n(&((mg_block *)b)->pinned, 0, __ATOMIC_RELEASE); }
+static void thread_key_init(void) { (void)pthread_key_create(&thread_key, thread_exit); }
+
+static mg_block *block_new(void) {
+    size_t n = MG_BLOCK;
+    size_t bytes = sizeof(mg_block) + n * (3 * sizeof(double) + 2 * sizeof(int32_t) + 2);
+    mg_block *b = malloc(bytes);
+    if (!b) return NULL;
+    memset(b, 0, sizeof *b);
+    char *p = (char *)(b + 1);
+    b->data = (double *)p;  p += n * sizeof(double);
+    b->grad = (double *)p;  p += n * sizeof(double);
+    b->aux = (double *)p;   p += n * sizeof(double);
+    b->kid0 = (int32_t *)p; p += n * sizeof(int32_t);
+    b->kid1 = (int32_t *)p; p += n * sizeof(int32_t);
+    b->op = (uint8_t *)p;   p += n;
+    b->mark = (uint8_t *)p;
+    memset(b->mark, 0, n);
+    return b;
+}
+
+/* Grows an array of `size`-byte items to hold at least `need`. On failure the old array stays
+ * valid and 0 is returned. After success, pointers into the old array are no longer valid. */
+static int grow(void **arr, uint32_t *cap, uint32_t need, size_t size) {
+    if (need <= *cap) return 1;
+    uint32_t c = *cap ? *cap : 64;
+    while (c < need) c *= 2;
+    void *p = realloc(*arr, (size_t)c * size);
+    if (!p) return 0;
+    *arr = p;
+    *cap = c;
+    return 1;
+}
+
+/* Opens a new block for this thread to append to. Returns NULL when out of memory or slots. */
+static mg_block *open_block(void) {
+    uint32_t s;
+    if (!arena.nfree && arena.nslots == MG_MAX_SLOTS) return NULL;
+    if (!grow((void **)&arena.order, &arena.ordercap, arena.norder + 1, sizeof(mg_block *))) return NULL;
+    if (!arena.nfree && !grow((void **)&arena.slot, &arena.slotcap, arena.nslots + 1, sizeof(mg_block *)))
+        return NULL;
+    if (!grow((void **)&arena.freeslots, &arena.freecap, arena.nslots + 1, sizeof(uint32_t))) return NULL;
+    mg_block *b = block_new();
+    if (!b) return NULL;
+    s = arena.nfree ? arena.freeslots[--arena.nfree] : arena.nslots++;
+    arena.slot[s] = b;
+    b->slot = s;
+    b->seq = arena.seq++;
+    b->pos = arena.norder;
+    arena.order[arena.norder++] = b;
+    arena.since++;
+    pthread_once(&thread_once, thread_key_init);
+    if (cur) __atomic_store_n(&cur->pinned, 0, __ATOMIC_RELEASE);
+    b->pinned = 1;
+    b->recent = 1;
+    cur = b;
+    pthread_setspecific(thread_key, b);
+    return b;
+}
+
+/* The live block holding node n, or NULL. */
+static inline mg_block *block_of(mg_id n) {
+    uint64_t s = (uint64_t)n >> MG_BLOCK_SHIFT;
+    if (s >= arena.nslots) return NULL;
+    mg_block *b = arena.slot[s];
+    return b && (uint32_t)(n & (MG_BLOCK - 1)) < b->used ? b : NULL;
+}
+
+#define OFF(n) ((uint32_t)((n) & (MG_BLOCK - 1)))
+#define ID(b, i) ((mg_id)(b)->slot << MG_BLOCK_SHIFT | (i))
+
+/* Appends a node whose children lie in blocks ka, kb (or NULL). Returns its id, or MG_ERR. */
+static mg_id append(uint8_t op, double x, double aux, mg_id a, const mg_block *ka, mg_id b, const mg_block *kb) {
+    mg_block *w = cur;
+    if (!w || w->used == MG_BLOCK || (ka && ka->seq > w->seq) || (kb && kb->seq > w->seq)) {
+        w = open_block();
+        if (!w) return MG_ERR(MG_NOMEM);
+    }
+    uint32_t i = w->used++;
+    w->data[i] = x;
+    w->grad[i] = 0.0;
+    w->aux[i] = aux;
+    w->kid0[i] = ka ? (int32_t)a : -1;
+    w->kid1[i] = kb ? (int32_t)b : -1;
+    w->op[i] = op;
+    arena.created++;
+    return ID(w, i);
+}
+
+// ----------------------------------------------------------------------------
+// the ops: forward and local backward side by side. Adding an op touches this file in
+// three places: its enum line in micrograd.h, its pair here with a row in OP_NAME[] (the static
+// assert below fails until the row is there), and its case in local_backward() (-Werror=switch).
+
+/* A reference to one node's data and grad. */
+typedef struct { double *data, *grad; } mg_ref;
+
+/* x ** k with Python float semantics (CPython's float_pow), as a status and a result. */
+static int py_pow(double x, double k, double *out) {
+    int negate = 0;
+    if (k == 0.0) { *out = 1.0; return MG_OK; }                 /* even 0**0 and nan**0 */
+    if (isnan(x)) { *out = x; return MG_OK; }
+    if (isnan(k)) { *out = x == 1.0 ? 1.0 : k; return MG_OK; }
+    if (isinf(k)) {
+        double ax = fabs(x);
+        *out = ax == 1.0 ? 1.0 : (k > 0) == (ax > 1.0) ? INFINITY : 0.0;
+        return MG_OK;
+    }
+    int odd = fmod(fabs(k), 2.0) == 1.0;                         /* k is an odd integer */
+    if (isinf(x)) {
+        *out = k > 0 ? (odd ? x : fabs(x)) : (odd ? copysign(0.0, x) : 0.0);
+        return MG_OK;
+    }
+    if (x == 0.0) {
+        if (k < 0) return MG_ZERODIV;
+        *out = odd ? x : 0.0;
+        return MG_OK;
+    }
+    if (x < 0.0) {
+        if (k != floor(k)) return MG_DOMAIN;                       /* Python would go complex */
+        x = -x;
+        negate = odd;
+    }
+    if (x == 1.0) { *out = negate ? -1.0 : 1.0; return MG_OK; }
+    double r = pow(x, k);
+    if (isinf(r)) return MG_OVERFLOW;
+    *out = negate ? -r : r;
+    return MG_OK;
+}
+
+/* a + b;  da += g, db += g */
+static double add_forward(double a, double b) { return a + b; }
+static void add_backward(double g, mg_ref a, mg_ref b) { *a.grad += g; *b.grad += g; }
+
+/* a * b;  da += b * g, db += a * g */
+static double mul_forward(double a, double b) { return a * b; }
+static void mul_backward(double g, mg_ref a, mg_ref b) { *a.grad += *b.data * g; *b.grad += *a.data * g; }
+
+/* a ** k;  da += (k * a**(k-1)) * g */
+static int pow_forward(double a, double k, double *out) { return py_pow(a, k, out); }
+static int pow_backward(double g, double k, mg_ref a) {
+    double p;
+    int st = py_pow(*a.data, k - 1.0, &p);
+    if (st == MG_OK) *a.grad += (k * p) * g;
+    return st;
+}
+
+/* relu(a) = 0 if a < 0 else a;  da += (out > 0) * g */
+static double relu_forward(double a) { return a < 0.0 ? 0.0 : a; }
+static void relu_backward(double g, double out, mg_ref a) { *a.grad += (double)(out > 0.0) * g; }
+
+/* tanh(a);  da += (1 - out**2) * g */
+static double tanh_forward(double a) { return tanh(a); }
+static void tanh_backward(double g, double out, mg_ref a) { *a.grad += (1.0 - out * out) * g; }
+
+/* exp(a), OverflowError as math.exp;  da += out * g */
+static int exp_forward(double a, double *out) {
+    *out = exp(a);
+    return isinf(*out) && isfinite(a) ? MG_OVERFLOW : MG_OK;
+}
+static void exp_backward(double g, double out, mg_ref a) { *a.grad += out * g; }
+
+/* micrograd's _op for each op; for pow and custom nodes the Python layer spells it out. */
+static const char *const OP_NAME[] = {
+    [MG_LEAF] = "",
+    [MG_ADD] = "+",
+    [MG_MUL] = "*",
+    [MG_POW_INT] = "**",
+    [MG_POW_FLOAT] = "**",
+    [MG_RELU] = "ReLU",
+    [MG_TANH] = "tanh",
+    [MG_EXP] = "exp",
+    [MG_CUSTOM] = "",
+};
+_Static_assert(sizeof OP_NAME / sizeof OP_NAME[0] == MG_OP_COUNT, "every op needs a row in OP_NAME");
+
+static inline mg_ref ref_of(int32_t n) {
+    mg_block *b = arena.slot[(uint32_t)n >> MG_BLOCK_SHIFT];
+    uint32_t i = OFF(n);
+    return (mg_ref){b->data + i, b->grad + i};
+}
+
+/* Node i of block b adds its local derivatives into its children's grads. */
+static inline int local_backward(const mg_block *b, uint32_t i) {
+    double g = b->grad[i];
+    switch ((enum mg_op)b->op[i]) {
+    case MG_ADD: add_backward(g, ref_of(b->kid0[i]), ref_of(b->kid1[i])); return MG_OK;
+    case MG_MUL: mul_backward(g, ref_of(b->kid0[i]), ref_of(b->kid1[i])); return MG_OK;
+    case MG_POW_INT:
+    case MG_POW_FLOAT: return pow_backward(g, b->aux[i], ref_of(b->kid0[i]));
+    case MG_RELU: relu_backward(g, b->data[i], ref_of(b->kid0[i])); return MG_OK;
+    case MG_TANH: tanh_backward(g, b->data[i], ref_of(b->kid0[i])); return MG_OK;
+    case MG_EXP: exp_backward(g, b->data[i], ref_of(b->kid0[i])); return MG_OK;
+    case MG_LEAF:
+    case MG_CUSTOM:
+    case MG_OP_COUNT: return MG_OK;
+    }
+    return MG_OK;
+}
+
+// ----------------------------------------------------------------------------
+// building
+
+mg_id mg_leaf(double x) { return append(MG_LEAF, x, 0.0, -1, NULL, -1, NULL); }
+
+typedef double (*binary_fn)(double, double);
+
+static mg_id binary(uint8_t op, binary_fn f, mg_id a, mg_id b) {
+    mg_block *ka = block_of(a), *kb = block_of(b);
+    if (!ka || !kb) return MG_ERR(MG_BADID);
+    double x = f(ka->data[OFF(a)], kb->data[OFF(b)]);
+    return append(op, x, 0.0, a, ka, b, kb);
+}
+
+static mg_id binary_k(uint8_t op, binary_fn f, mg_id a, double k) {
+    if (!block_of(a)) return MG_ERR(MG_BADID);
+    mg_id leaf = mg_leaf(k);
+    if (leaf >= MG_ERR(0)) return leaf;
+    return binary(op, f, a, leaf);      /* the leaf may have opened a block: look a up again */
+}
+
+mg_id mg_add(mg_id a, mg_id b) { return binary(MG_ADD, add_forward, a, b); }
+mg_id mg_mul(mg_id a, mg_id b) { return binary(MG_MUL, mul_forward, a, b); }
+mg_id mg_add_k(mg_id a, double k) { return binary_k(MG_ADD, add_forward, a, k); }
+mg_id mg_mul_k(mg_id a, double k) { return binary_k(MG_MUL, mul_forward, a, k); }
+
+mg_id mg_pow(mg_id a, double k, int k_is_int) {
+    mg_block *ka = block_of(a);
+    if (!ka) return MG_ERR(MG_BADID);
+    double x;
+    int st = pow_forward(ka->data[OFF(a)], k, &x);
+    if (st) return MG_ERR(st);
+    return append(k_is_int ? MG_POW_INT : MG_POW_FLOAT, x, k, a, ka, -1, NULL);
+}
+
+mg_id mg_relu(mg_id a) {
+    mg_block *ka = block_of(a);
+    if (!ka) return MG_ERR(MG_BADID);
+    return append(MG_RELU, relu_forward(ka->data[OFF(a)]), 0.0, a, ka, -1, NULL);
+}
+
+mg_id mg_tanh(mg_id a) {
+    mg_block *ka = block_of(a);
+    if (!ka) return MG_ERR(MG_BADID);
+    return append(MG_TANH, tanh_forward(ka->data[OFF(a)]), 0.0, a, ka, -1, NULL);
+}
+
+mg_id mg_exp(mg_id a) {
+    mg_block *ka = block_of(a);
+    if (!ka) return MG_ERR(MG_BADID);
+    double x;
+    int st = exp_forward(ka->data[OFF(a)], &x);
+    if (st) return MG_ERR(st);
+    return append(MG_EXP, x, 0.0, a, ka, -1, NULL);
+}
+
+mg_id mg_custom(double x, mg_id a, mg_id b, double tag) {
+    mg_block *ka = a < 0 ? NULL : block_of(a), *kb = b < 0 ? NULL : block_of(b);
+    if ((a >= 0 && !ka) || (b >= 0 && !kb)) return MG_ERR(MG_BADID);
+    if (!ka && kb) return append(MG_CUSTOM, x, tag, b, kb, -1, NULL);
+    return append(MG_CUSTOM, x, tag, a, ka, b, kb);
+}
+
+// ----------------------------------------------------------------------------
+// reading and writing
+
+double mg_data(mg_id n) { mg_block *b = block_of(n); return b ? b->data[OFF(n)] : NAN; }
+double mg_grad(mg_id n) { mg_block *b = block_of(n); return b ? b->grad[OFF(n)] : NAN; }
+void mg_set_data(mg_id n, double x) { mg_block *b = block_of(n); if (b) b->data[OFF(n)] = x; }
+void mg_set_grad(mg_id n, double g) { mg_block *b = block_of(n); if (b) b->grad[OFF(n)] = g; }
+int mg_op(mg_id n) { mg_block *b = block_of(n); return b ? b->op[OFF(n)] : -1; }
+double mg_aux(mg_id n) { mg_block *b = block_of(n); return b ? b->aux[OFF(n)] : NAN; }
+int mg_valid(mg_id n) { return block_of(n) != NULL; }
+const char *mg_op_name(int op) { return op >= 0 && op < MG_OP_COUNT ? OP_NAME[op] : ""; }
+
+mg_id mg_child(mg_id n, int which) {
+    mg_block *b = block_of(n);
+    if (!b || which < 0 || which > 1) return -1;
+    return which ? b->kid1[OFF(n)] : b->kid0[OFF(n)];
+}
+
+// ----------------------------------------------------------------------------
+// backward
+
+/* Marks node k (a child of a node being swept); returns 1 if it was not marked yet. */
+static inline int mark(int32_t k) {
+    mg_block *b = arena.slot[(uint32_t)k >> MG_BLOCK_SHIFT];
+    uint32_t i = OFF(k);
+    if (b->mark[i]) return 0;
+    b->mark[i] = 1;
+    b->pending++;
+    return 1;
+}
+
+int mg_backward(mg_id root) {
+    mg_block *rb = block_of(root);
+    if (!rb) return MG_BADID;
+    uint32_t r = OFF(root);
+    int status = MG_OK;
+    rb->grad[r] = 1.0;
+    rb->mark[r] = 1;
+    rb->pending = 1;
+    uint64_t left = 1;                  /* marked nodes not swept yet, all blocks */
+    for (uint32_t pos = rb->pos + 1; pos-- > 0 && left;) {
+        mg_block *b = arena.order[pos];
+        if (!b->pending) continue;
+        for (uint32_t i = b == rb ? r + 1 : b->used; i-- > 0;) {
+            if (!b->mark[i]) continue;
+            b->mark[i] = 0;
+            left--;
+            if (b->kid0[i] >= 0) left += mark(b->kid0[i]);
+            if (b->kid1[i] >= 0) left += mark(b->kid1[i]);
+            int st = local_backward(b, i);
+            if (st && !status) status = st;
+            if (!--b->pending) break;
+        }
+    }
+    return status;
+}
+
+int mg_backward_node(mg_id n) {
+    mg_block *b = block_of(n);
+    return b ? local_backward(b, OFF(n)) : MG_BADID;
+}
+
+// ----------------------------------------------------------------------------
+// lifetime
+
+uint32_t mg_slots(void) { return arena.nslots; }
+uint64_t mg_epoch(void) { return arena.epoch; }
+uint64_t mg_created(void) { return arena.created; }
+int64_t mg_live_blocks(void) { return arena.norder; }
+
+int64_t mg_live_nodes(void) {
+    int64_t n = 0;
+    for (uint32_t p = 0; p < arena.norder; p++) n += arena.order[p]->used;
+    return n;
+}
+
+int mg_should_collect(void) {
+    uint32_t floor = arena.kept > MG_MIN_COLLECT ? arena.kept : MG_MIN_COLLECT;
+    return arena.since >= floor;
+}
+
+/* Frees every block that holds no node reachable from a root block (see the design note).
+ * rooted[s] != 0 says slot s has a live owner; slots at or past n have none. epoch must be
+ * mg_epoch() as read before the owners were counted, else MG_STALE and nothing is done.
+ * After the call, ids in freed blocks are no longer valid, and slot numbers may be reused. */
+int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t epoch) {
+    if (epoch != arena.epoch) return MG_STALE;
+    uint32_t kept = 0;
+    for (uint32_t pos = arena.norder; pos-- > 0;) {
+        mg_block *b = arena.order[pos];
+        int pinned = __atomic_load_n(&b->pinned, __ATOMIC_ACQUIRE);
+        int all = pinned || b->recent || (b->slot < n && rooted[b->slot]);
+        uint32_t live = 0;
+        for (uint32_t i = b->used; i-- > 0;) {
+            if (all || b->mark[i]) {
+                live++;
+                if (b->kid0[i] >= 0) mark(b->kid0[i]);
+                if (b->kid1[i] >= 0) mark(b->kid1[i]);
+            } else {
+                b->kid0[i] = b->kid1[i] = -1;   /* dead for good: its children may go */
+            }
+            b->mark[i] = 0;
+        }
+        b->pending = 0;
+        b->recent = (uint8_t)pinned;
+        if (live) {
+            arena.order[pos] = b;
+            kept++;
+        } else {
+            arena.slot[b->slot] = NULL;
+            arena.freeslots[arena.nfree++] = b->slot;
+            arena.order[pos] = NULL;
+            free(b);
+        }
+    }
+    uint32_t k = 0;                     /* close the gaps, oldest first */
+    for (uint32_t p = 0; p < arena.norder; p++)
+        if (arena.order[p]) {
+            arena.order[k] = arena.order[p];
+            arena.order[k]->pos = k;
+            k++;
+        }
+    arena.norder = k;
+    arena.kept = kept;
+    arena.since = 0;
+    arena.epoch++;
+    return MG_OK;
+}

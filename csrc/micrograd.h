@@ -1,0 +1,86 @@
+/*
+ * micrograd.h: the C API of micrograd_c's core.
+ *
+ * This file is the only declaration of the API: the cffi build reads it as its cdef
+ * (dropping the lines that start with '#'), so keep it to plain typedefs, enums and
+ * prototypes. Every exported name starts with mg_ / MG_.
+ *
+ * Node ids are plain integers: the Python layer never holds a pointer into memory that can
+ * move. An op that fails returns MG_ERROR + an mg_status instead of an id; every other
+ * call that can fail returns an mg_status.
+ */
+#ifndef MICROGRAD_H
+#define MICROGRAD_H
+#include <stdint.h>
+
+typedef int64_t mg_id;
+
+enum mg_layout {
+    MG_BLOCK_SHIFT = 12,        /* a block holds 1 << MG_BLOCK_SHIFT nodes; id = slot << shift | offset */
+    MG_ERROR_SHIFT = 62         /* a failed op returns (1 << MG_ERROR_SHIFT) + its mg_status */
+};
+
+/* Every op has its row in OP_NAME[] and its case in local_backward(), micrograd.c; keep MG_OP_COUNT last. */
+enum mg_op {
+    MG_LEAF,                    /* a number: Value(x) */
+    MG_ADD,                     /* a + b */
+    MG_MUL,                     /* a * b */
+    MG_POW_INT,                 /* a ** k, k given as a Python int (the _op reads '**2') */
+    MG_POW_FLOAT,               /* a ** k, k given as a Python float (the _op reads '**2.0') */
+    MG_RELU,                    /* relu(a) */
+    MG_TANH,                    /* tanh(a) */
+    MG_EXP,                     /* exp(a) */
+    MG_CUSTOM,                  /* Value(x, children, op) built by hand: edges, no local derivative */
+    MG_OP_COUNT
+};
+
+enum mg_status {
+    MG_OK,
+    MG_NOMEM,                   /* out of memory: MemoryError */
+    MG_ZERODIV,                 /* 0.0 to a negative power: ZeroDivisionError */
+    MG_OVERFLOW,                /* result out of range: OverflowError */
+    MG_DOMAIN,                  /* negative number to a fractional power: ValueError */
+    MG_BADID,                   /* not the id of a live node: ValueError */
+    MG_STALE                    /* a collection ran since the caller read its roots: nothing done */
+};
+
+/* --- building: each appends one node (two for the _k forms) and returns its id --- */
+mg_id mg_leaf(double x);
+mg_id mg_add(mg_id a, mg_id b);
+mg_id mg_mul(mg_id a, mg_id b);
+mg_id mg_add_k(mg_id a, double k);      /* a + Value(k): appends the leaf k, then the sum */
+mg_id mg_mul_k(mg_id a, double k);      /* a * Value(k): appends the leaf k, then the product */
+mg_id mg_pow(mg_id a, double k, int k_is_int);
+mg_id mg_relu(mg_id a);
+mg_id mg_tanh(mg_id a);
+mg_id mg_exp(mg_id a);
+mg_id mg_custom(double x, mg_id a, mg_id b, double tag);   /* a, b: children or -1; tag: caller's op-name index */
+
+/* --- reading and writing one node (an unknown id reads as NaN / -1 and writes nothing) --- */
+double mg_data(mg_id n);
+double mg_grad(mg_id n);
+void mg_set_data(mg_id n, double x);
+void mg_set_grad(mg_id n, double g);
+int mg_op(mg_id n);
+double mg_aux(mg_id n);                 /* the exponent of a pow, the tag of a custom node */
+mg_id mg_child(mg_id n, int which);     /* which = 0 or 1; -1 where there is none */
+int mg_valid(mg_id n);
+const char *mg_op_name(int op);         /* micrograd's _op for an op that has a fixed one, else "" */
+
+/* --- backward --- */
+int mg_backward(mg_id root);            /* root.grad = 1, then += into everything it reaches */
+int mg_backward_node(mg_id n);          /* n's local chain rule only (the lecture's _backward()) */
+
+/* --- lifetime: see the design note at the top of micrograd.c --- */
+uint32_t mg_slots(void);                /* slot count; the Python layer keeps one owner per slot */
+uint64_t mg_epoch(void);                /* collections so far */
+uint64_t mg_created(void);              /* nodes created so far (never wraps in practice) */
+int mg_should_collect(void);
+int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t epoch);
+int64_t mg_live_nodes(void);            /* nodes held in blocks not yet reclaimed */
+int64_t mg_live_blocks(void);
+
+/* defined by the cffi glue, not by micrograd.c: 1 when called through glue that keeps the GIL */
+int mg_glue_holds_gil(void);
+
+#endif

@@ -1,0 +1,51 @@
+"""The cffi build of micrograd_c's core (out-of-line API mode).
+
+setuptools runs this file (setup.py names it in cffi_modules) before the package exists, so it
+imports only cffi and os, and finds csrc/ next to the package. The header is the cdef: the C
+API is declared once, in csrc/micrograd.h.
+"""
+import os
+
+from cffi import FFI
+
+CSRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "csrc")
+CSRC = os.path.relpath(os.path.normpath(CSRC)) if not os.path.isabs(CSRC) else CSRC
+
+# Every call into the core is short and the core keeps no locks of its own: the glue holds the
+# GIL for the whole call, which is what makes the core safe under Python threads, and skips
+# cffi's errno bookkeeping (the core never touches errno). These are cffi's names for the two.
+# mg_glue_holds_gil() answers 1 only from inside our redefined macro, so the import check in
+# engine.py and tests/test_glue.py fail if a new cffi stops using these names.
+GLUE = """
+#include "micrograd.h"
+static int glue_in_call;
+#undef Py_BEGIN_ALLOW_THREADS
+#undef Py_END_ALLOW_THREADS
+#define Py_BEGIN_ALLOW_THREADS { glue_in_call = 1;
+#define Py_END_ALLOW_THREADS glue_in_call = 0; }
+#undef _cffi_save_errno
+#undef _cffi_restore_errno
+#define _cffi_save_errno() ((void)0)
+#define _cffi_restore_errno() ((void)0)
+
+int mg_glue_holds_gil(void) { return glue_in_call; }
+"""
+
+
+def _cdef(path):
+    with open(path) as f:
+        return "".join(line for line in f if not line.lstrip().startswith("#"))
+
+
+ffibuilder = FFI()
+ffibuilder.cdef(_cdef(os.path.join(CSRC, "micrograd.h")))
+ffibuilder.set_source(
+    "micrograd_c._core",
+    GLUE,
+    sources=[os.path.join(CSRC, "micrograd.c")],
+    include_dirs=[CSRC],
+    extra_compile_args=["-O2", "-ffp-contract=off", "-fno-fast-math", "-Werror=switch", "-std=gnu11"],
+)
+
+if __name__ == "__main__":
+    ffibuilder.compile(verbose=False)

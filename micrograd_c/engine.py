@@ -1,0 +1,291 @@
+"""micrograd's Value, with its nodes in C.
+
+A Value is a thin wrapper around the id of a node that lives in the C arena (csrc/micrograd.c):
+data, grad, op and children are all there, and backward() is one C call. The wrapper holds the
+node id and the owner object of the node's block; the design note at the top of micrograd.c
+says how those owners let the arena reclaim a graph once no wrapper refers into it.
+"""
+import gc
+import numbers
+import sys
+import weakref
+
+from micrograd_c._core import ffi, lib
+
+if not lib.mg_glue_holds_gil():
+    raise ImportError(
+        "micrograd_c: this build of the cffi glue releases the GIL around calls into C, "
+        "which the core relies on not happening; rebuild micrograd_c against a cffi it supports"
+    )
+
+__all__ = ["Value", "collect", "live_nodes"]
+
+_SHIFT = lib.MG_BLOCK_SHIFT
+_ERROR = 1 << lib.MG_ERROR_SHIFT
+_OP_NAME = [ffi.string(lib.mg_op_name(op)).decode() for op in range(lib.MG_OP_COUNT)]
+_new = object.__new__
+
+# --- lifetime ------------------------------------------------------------------------------
+
+_owners = []                    # one owner object per C slot; a Value refers to its node's
+_BASE = list(map(sys.getrefcount, [object()]))[0]   # an owner's count with no Value on it
+
+
+def collect():
+    """Reclaims now the C nodes that no Value can reach (it also happens on its own)."""
+    epoch = lib.mg_epoch()
+    # One C-level pass with no bytecode in it, so no other thread runs while the counts are read.
+    counts = list(map(sys.getrefcount, _owners))
+    rooted = bytes(map(_BASE.__lt__, counts))
+    lib.mg_collect(ffi.from_buffer("uint8_t[]", rooted), len(rooted), epoch)
+
+
+def live_nodes():
+    """How many C nodes the arena holds now (reachable or not yet reclaimed)."""
+    return lib.mg_live_nodes()
+
+
+def _owner_slow(i):
+    """The owner for node i when its slot is new to _owners; or raises for a failed op."""
+    if i >= _ERROR:
+        raise _exception(i - _ERROR)
+    _owners.extend(object() for _ in range(lib.mg_slots() - len(_owners)))
+    if lib.mg_should_collect():
+        collect()
+    return _owners[i >> _SHIFT]
+
+
+def _exception(status):
+    if status == lib.MG_NOMEM:
+        return MemoryError("micrograd_c: out of memory for graph nodes")
+    if status == lib.MG_ZERODIV:
+        return ZeroDivisionError("0.0 cannot be raised to a negative power")
+    if status == lib.MG_OVERFLOW:
+        return OverflowError("math range error")
+    if status == lib.MG_DOMAIN:
+        return ValueError("negative number cannot be raised to a fractional power")
+    return ValueError("micrograd_c: not a live node (status %d)" % status)
+
+
+def _check(status):
+    if status:
+        raise _exception(status)
+
+
+# --- numbers -------------------------------------------------------------------------------
+
+def _number(x):
+    """x as a float if it is a real number (int, float, bool, a NumPy scalar), else None."""
+    t = type(x)
+    if t is float or t is int or t is bool or isinstance(x, numbers.Real):
+        return float(x)
+    if t.__module__ == "numpy" and t.__name__ in ("bool", "bool_"):
+        return float(x)
+    return None
+
+
+# --- the graph as micrograd shows it -------------------------------------------------------
+
+_tags = []                      # _op of hand-built nodes, by the tag stored in C
+_tag_of = {}
+_index = weakref.WeakValueDictionary()  # node id -> its live Value, for _prev
+_index_created = None           # lib.mg_created() when _index was last filled
+
+
+def _value_of(n):
+    """The live Value of node n (the user's own object where there is one), else a new one."""
+    global _index_created
+    created = lib.mg_created()
+    if created != _index_created:
+        # Values made since the last fill may wrap nodes below: find them all once.
+        _index.clear()
+        for o in gc.get_objects():
+            if isinstance(o, Value):
+                _index[o._id] = o
+        _index_created = created
+    v = _index.get(n)
+    if v is None:
+        v = _new(Value)
+        v._id = n
+        try:
+            v._blk = _owners[n >> _SHIFT]
+        except IndexError:
+            v._blk = _owner_slow(n)
+        _index[n] = v
+    return v
+
+
+def _custom(x, children, op):
+    """A node built by hand, Value(x, children, op): micrograd's edges, no local derivative."""
+    kids = []
+    for c in children:
+        if not isinstance(c, Value):
+            raise TypeError("Value children must be Values, not %s" % type(c).__name__)
+        if c not in kids:
+            kids.append(c)
+    if len(kids) > 2:
+        raise ValueError("micrograd_c: a hand-built Value takes at most two distinct children")
+    tag = _tag_of.get(op)
+    if tag is None:
+        tag = _tag_of[op] = len(_tags)
+        _tags.append(op)
+    a, b = [k._id for k in kids] + [-1] * (2 - len(kids))
+    return lib.mg_custom(x, a, b, tag)
+
+
+# --- Value ---------------------------------------------------------------------------------
+
+def _binary(op, op_k):
+    """A binary dunder: op(a, b) on two Values, op_k(a, k) when other is the number k."""
+    def method(self, other):
+        if type(other) is Value:
+            i = op(self._id, other._id)
+        elif type(other) is float:
+            i = op_k(self._id, other)
+        elif isinstance(other, Value):
+            i = op(self._id, other._id)
+        else:
+            k = _number(other)
+            if k is None:
+                return NotImplemented
+            i = op_k(self._id, k)
+        out = _new(Value)
+        out._id = i
+        try:
+            out._blk = _owners[i >> _SHIFT]
+        except IndexError:
+            out._blk = _owner_slow(i)
+        return out
+    return method
+
+
+def _unary(op):
+    def method(self):
+        i = op(self._id)
+        out = _new(Value)
+        out._id = i
+        try:
+            out._blk = _owners[i >> _SHIFT]
+        except IndexError:
+            out._blk = _owner_slow(i)
+        return out
+    return method
+
+
+class Value:
+    """A scalar and its gradient, as micrograd's Value; the node itself lives in C."""
+
+    __slots__ = ("_id", "_blk", "__dict__", "__weakref__")
+    label = ""
+
+    def __init__(self, data, _children=(), _op="", label=""):
+        x = _number(data)
+        if x is None:
+            raise TypeError("Value data must be a real number, not %s" % type(data).__name__)
+        i = _custom(x, _children, _op) if _children or _op else lib.mg_leaf(x)
+        self._id = i
+        try:
+            self._blk = _owners[i >> _SHIFT]
+        except IndexError:
+            self._blk = _owner_slow(i)
+        if label:
+            self.label = label
+
+    @property
+    def data(self):
+        return lib.mg_data(self._id)
+
+    @data.setter
+    def data(self, x):
+        lib.mg_set_data(self._id, x)
+
+    @property
+    def grad(self):
+        return lib.mg_grad(self._id)
+
+    @grad.setter
+    def grad(self, g):
+        lib.mg_set_grad(self._id, g)
+
+    __add__ = __radd__ = _binary(lib.mg_add, lib.mg_add_k)
+    __mul__ = __rmul__ = _binary(lib.mg_mul, lib.mg_mul_k)
+
+    def __pow__(self, other):
+        if not isinstance(other, (int, float)):
+            raise AssertionError("only supporting int/float powers for now")
+        i = lib.mg_pow(self._id, other, isinstance(other, int))
+        out = _new(Value)
+        out._id = i
+        try:
+            out._blk = _owners[i >> _SHIFT]
+        except IndexError:
+            out._blk = _owner_slow(i)
+        return out
+
+    relu = _unary(lib.mg_relu)
+    tanh = _unary(lib.mg_tanh)
+    exp = _unary(lib.mg_exp)
+
+    def __neg__(self):  # -self
+        return self * -1
+
+    def __sub__(self, other):  # self - other
+        return self + (-other)
+
+    def __rsub__(self, other):  # other - self
+        return other + (-self)
+
+    def __truediv__(self, other):  # self / other
+        return self * other**-1
+
+    def __rtruediv__(self, other):  # other / self
+        return other * self**-1
+
+    def backward(self):
+        """Sets this node's grad to 1 and adds d(self)/d(node) into every node it reaches."""
+        _check(lib.mg_backward(self._id))
+
+    @property
+    def _backward(self):
+        """This node's local chain rule alone, to call by hand as in the lecture."""
+        return self._local_backward
+
+    def _local_backward(self):
+        _check(lib.mg_backward_node(self._id))
+
+    @property
+    def _prev(self):
+        """The set of this node's children, the same Value objects on every access."""
+        d = self.__dict__
+        prev = d.get("_prev_cache")
+        if prev is None:
+            kids = {lib.mg_child(self._id, 0), lib.mg_child(self._id, 1)} - {-1}
+            prev = d["_prev_cache"] = set(map(_value_of, kids))
+        return prev
+
+    @property
+    def _op(self):
+        i = self._id
+        op = lib.mg_op(i)
+        if op == lib.MG_POW_INT:
+            return "**%d" % lib.mg_aux(i)
+        if op == lib.MG_POW_FLOAT:
+            return "**%r" % lib.mg_aux(i)
+        if op == lib.MG_CUSTOM:
+            return _tags[int(lib.mg_aux(i))]
+        return _OP_NAME[op]
+
+    def __repr__(self):
+        return f"Value(data={self.data}, grad={self.grad})"
+
+    def __reduce__(self):
+        # copy, deepcopy and pickle give a new leaf with the same data, grad and attributes.
+        state = {k: v for k, v in self.__dict__.items() if k != "_prev_cache"}
+        return (_restore, (self.data, self.grad, state))
+
+
+def _restore(data, grad, state):
+    v = Value(data)
+    v.grad = grad
+    v.__dict__.update(state)
+    return v
