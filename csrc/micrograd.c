@@ -21,16 +21,18 @@
  * Lifetime. A node id is slot << MG_BLOCK_SHIFT | offset. The Python layer keeps one small
  * owner object per slot, and every Value wrapper refers to the owner of its node's slot, so an
  * owner's reference count tells whether any wrapper into that block is alive. No call per op
- * and no finalizer: the Python layer reads those counts in one step when the arena has grown
- * enough (mg_should_collect) and passes them to mg_collect, which marks, newest block first,
- * everything reachable from (a) blocks with a live owner, (b) blocks a thread is appending to,
- * and (c) blocks appended to since the last collection. Blocks left without a marked node are
- * freed and their slots reused; nothing moves. (b) covers a wrapper that is being made for a
- * node just created; (c) covers wrappers made between the reading of the counts and the
- * collection. A wrapper made later for an old node (a `_prev` lookup) is reachable from a live
- * one. A kept graph stays whole; a dropped one goes at the next collection, with at most a
- * block's worth of nodes kept on behalf of a live neighbour. Ids are reused with their slots,
- * so they never run out in a long-running process.
+ * and no finalizer: when the arena has grown enough (mg_should_collect), the Python layer
+ * reads those counts in one step and passes them to mg_collect, which marks, newest block
+ * first, everything reachable from (a) every node of a block with a live owner, (b) nodes
+ * appended since mg_collect_begin (which comes before the counts are read), (c) the newest
+ * node of a block another thread is appending to, and (d) the node the caller is wrapping.
+ * Blocks left without a marked node are freed and their slots reused; nothing moves. (b) and
+ * (c) cover wrappers that other threads make while the collection is on its way; a wrapper
+ * made later for an old node (a `_prev` lookup) is reachable from a live one. A kept graph
+ * stays whole; a dropped one goes at the next collection. Roots are whole blocks, so the dead
+ * nodes that share a block with a live Value stay too, with what they reach: that is why
+ * leaves made by Value(x), the long-lived weights, are kept in blocks of their own, where
+ * they reach nothing. Ids are reused with their slots, so they never run out.
  *
  * Threads. The cffi glue holds the GIL for the whole of every call, so calls never overlap;
  * only the end-of-thread destructor runs outside it, and it touches one atomic field.
@@ -62,8 +64,8 @@ typedef struct mg_block {
     uint32_t used;              /* nodes appended so far */
     uint32_t pending;           /* marked nodes the current sweep has not reached yet */
     uint32_t pos;               /* index in arena.order */
+    uint32_t fresh;             /* offsets from here on were appended since mg_collect_begin */
     int pinned;                 /* a thread is appending here (atomic: see thread_exit) */
-    uint8_t recent;             /* appended to since the last collection */
 } mg_block;
 
 static struct {
@@ -74,18 +76,36 @@ static struct {
     mg_block **order;           /* live blocks by seq, oldest first */
     uint32_t norder, ordercap;
     uint64_t seq;               /* seq of the next block */
-    uint64_t epoch;             /* collections so far */
+    uint64_t begun;             /* mg_collect_begin calls so far */
     uint64_t created;           /* nodes created so far */
     uint32_t since;             /* blocks opened since the last collection */
     uint32_t kept;              /* blocks kept by the last collection */
 } arena;
 
-static __thread mg_block *cur;          /* the block this thread appends to */
+/* The blocks a thread appends to: leaves made by Value(x) go to their own block, so that a
+ * block held by a long-lived leaf (a weight) holds nothing that reaches further. */
+enum { LEAVES, NODES };
+typedef struct { mg_block *cur[2]; } mg_thread;
+
+static __thread mg_thread *self;
 static pthread_key_t thread_key;
 static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
 
-static void thread_exit(void *b) { __atomic_store_n(&((mg_block *)b)->pinned, 0, __ATOMIC_RELEASE); }
+static void unpin(mg_block *b) { if (b) __atomic_store_n(&b->pinned, 0, __ATOMIC_RELEASE); }
+static void thread_exit(void *t) { unpin(((mg_thread *)t)->cur[LEAVES]); unpin(((mg_thread *)t)->cur[NODES]); free(t); }
 static void thread_key_init(void) { (void)pthread_key_create(&thread_key, thread_exit); }
+
+/* This thread's blocks, registered on first use so that thread_exit unpins them. */
+static mg_thread *thread_self(void) {
+    if (!self) {
+        mg_thread *t = calloc(1, sizeof *t);
+        if (!t) return NULL;
+        pthread_once(&thread_once, thread_key_init);
+        if (pthread_setspecific(thread_key, t)) { free(t); return NULL; }
+        self = t;
+    }
+    return self;
+}
 
 static mg_block *block_new(void) {
     size_t n = MG_BLOCK;
@@ -118,29 +138,29 @@ static int grow(void **arr, uint32_t *cap, uint32_t need, size_t size) {
     return 1;
 }
 
-/* Opens a new block for this thread to append to. Returns NULL when out of memory or slots. */
-static mg_block *open_block(void) {
+/* Opens a new block for thread t's stream to append to. NULL when out of memory or slots.
+ * Once a collection is due, it takes a new slot rather than a free one: the Python layer
+ * meets the new slot when it wraps a node there, and collects then. */
+static mg_block *open_block(mg_thread *t, int stream) {
     uint32_t s;
-    if (!arena.nfree && arena.nslots == MG_MAX_SLOTS) return NULL;
+    int reuse = arena.nfree && (!mg_should_collect() || arena.nslots == MG_MAX_SLOTS);
+    if (!reuse && arena.nslots == MG_MAX_SLOTS) return NULL;
     if (!grow((void **)&arena.order, &arena.ordercap, arena.norder + 1, sizeof(mg_block *))) return NULL;
-    if (!arena.nfree && !grow((void **)&arena.slot, &arena.slotcap, arena.nslots + 1, sizeof(mg_block *)))
+    if (!reuse && !grow((void **)&arena.slot, &arena.slotcap, arena.nslots + 1, sizeof(mg_block *)))
         return NULL;
     if (!grow((void **)&arena.freeslots, &arena.freecap, arena.nslots + 1, sizeof(uint32_t))) return NULL;
     mg_block *b = block_new();
     if (!b) return NULL;
-    s = arena.nfree ? arena.freeslots[--arena.nfree] : arena.nslots++;
+    s = reuse ? arena.freeslots[--arena.nfree] : arena.nslots++;
     arena.slot[s] = b;
     b->slot = s;
     b->seq = arena.seq++;
     b->pos = arena.norder;
     arena.order[arena.norder++] = b;
     arena.since++;
-    pthread_once(&thread_once, thread_key_init);
-    if (cur) __atomic_store_n(&cur->pinned, 0, __ATOMIC_RELEASE);
+    unpin(t->cur[stream]);
     b->pinned = 1;
-    b->recent = 1;
-    cur = b;
-    pthread_setspecific(thread_key, b);
+    t->cur[stream] = b;
     return b;
 }
 
@@ -155,11 +175,15 @@ static inline mg_block *block_of(mg_id n) {
 #define OFF(n) ((uint32_t)((n) & (MG_BLOCK - 1)))
 #define ID(b, i) ((mg_id)(b)->slot << MG_BLOCK_SHIFT | (i))
 
-/* Appends a node whose children lie in blocks ka, kb (or NULL). Returns its id, or MG_ERR. */
-static mg_id append(uint8_t op, double x, double aux, mg_id a, const mg_block *ka, mg_id b, const mg_block *kb) {
-    mg_block *w = cur;
+/* Appends a node to this thread's stream; its children a, b lie in blocks ka, kb (or NULL).
+ * Returns its id, or MG_ERR. */
+static mg_id append(int stream, uint8_t op, double x, double aux, mg_id a, const mg_block *ka, mg_id b,
+                    const mg_block *kb) {
+    mg_thread *t = self ? self : thread_self();
+    if (!t) return MG_ERR(MG_NOMEM);
+    mg_block *w = t->cur[stream];
     if (!w || w->used == MG_BLOCK || (ka && ka->seq > w->seq) || (kb && kb->seq > w->seq)) {
-        w = open_block();
+        w = open_block(t, stream);
         if (!w) return MG_ERR(MG_NOMEM);
     }
     uint32_t i = w->used++;
@@ -287,7 +311,8 @@ static inline int local_backward(const mg_block *b, uint32_t i) {
 // ----------------------------------------------------------------------------
 // building
 
-mg_id mg_leaf(double x) { return append(MG_LEAF, x, 0.0, -1, NULL, -1, NULL); }
+mg_id mg_leaf(double x) { return append(LEAVES, MG_LEAF, x, 0.0, -1, NULL, -1, NULL); }
+static mg_id operand(double k) { return append(NODES, MG_LEAF, k, 0.0, -1, NULL, -1, NULL); }
 
 typedef double (*binary_fn)(double, double);
 
@@ -295,12 +320,12 @@ static mg_id binary(uint8_t op, binary_fn f, mg_id a, mg_id b) {
     mg_block *ka = block_of(a), *kb = block_of(b);
     if (!ka || !kb) return MG_ERR(MG_BADID);
     double x = f(ka->data[OFF(a)], kb->data[OFF(b)]);
-    return append(op, x, 0.0, a, ka, b, kb);
+    return append(NODES, op, x, 0.0, a, ka, b, kb);
 }
 
 static mg_id binary_k(uint8_t op, binary_fn f, mg_id a, double k) {
     if (!block_of(a)) return MG_ERR(MG_BADID);
-    mg_id leaf = mg_leaf(k);
+    mg_id leaf = operand(k);
     if (leaf >= MG_ERR(0)) return leaf;
     return binary(op, f, a, leaf);      /* the leaf may have opened a block: look a up again */
 }
@@ -316,19 +341,19 @@ mg_id mg_pow(mg_id a, double k, int k_is_int) {
     double x;
     int st = pow_forward(ka->data[OFF(a)], k, &x);
     if (st) return MG_ERR(st);
-    return append(k_is_int ? MG_POW_INT : MG_POW_FLOAT, x, k, a, ka, -1, NULL);
+    return append(NODES, k_is_int ? MG_POW_INT : MG_POW_FLOAT, x, k, a, ka, -1, NULL);
 }
 
 mg_id mg_relu(mg_id a) {
     mg_block *ka = block_of(a);
     if (!ka) return MG_ERR(MG_BADID);
-    return append(MG_RELU, relu_forward(ka->data[OFF(a)]), 0.0, a, ka, -1, NULL);
+    return append(NODES, MG_RELU, relu_forward(ka->data[OFF(a)]), 0.0, a, ka, -1, NULL);
 }
 
 mg_id mg_tanh(mg_id a) {
     mg_block *ka = block_of(a);
     if (!ka) return MG_ERR(MG_BADID);
-    return append(MG_TANH, tanh_forward(ka->data[OFF(a)]), 0.0, a, ka, -1, NULL);
+    return append(NODES, MG_TANH, tanh_forward(ka->data[OFF(a)]), 0.0, a, ka, -1, NULL);
 }
 
 mg_id mg_exp(mg_id a) {
@@ -337,14 +362,14 @@ mg_id mg_exp(mg_id a) {
     double x;
     int st = exp_forward(ka->data[OFF(a)], &x);
     if (st) return MG_ERR(st);
-    return append(MG_EXP, x, 0.0, a, ka, -1, NULL);
+    return append(NODES, MG_EXP, x, 0.0, a, ka, -1, NULL);
 }
 
 mg_id mg_custom(double x, mg_id a, mg_id b, double tag) {
     mg_block *ka = a < 0 ? NULL : block_of(a), *kb = b < 0 ? NULL : block_of(b);
     if ((a >= 0 && !ka) || (b >= 0 && !kb)) return MG_ERR(MG_BADID);
-    if (!ka && kb) return append(MG_CUSTOM, x, tag, b, kb, -1, NULL);
-    return append(MG_CUSTOM, x, tag, a, ka, b, kb);
+    if (!ka && kb) return append(NODES, MG_CUSTOM, x, tag, b, kb, -1, NULL);
+    return append(NODES, MG_CUSTOM, x, tag, a, ka, b, kb);
 }
 
 // ----------------------------------------------------------------------------
@@ -413,7 +438,10 @@ int mg_backward_node(mg_id n) {
 // lifetime
 
 uint32_t mg_slots(void) { return arena.nslots; }
-uint64_t mg_epoch(void) { return arena.epoch; }
+uint64_t mg_collect_begin(void) {
+    for (uint32_t p = 0; p < arena.norder; p++) arena.order[p]->fresh = arena.order[p]->used;
+    return ++arena.begun;
+}
 uint64_t mg_created(void) { return arena.created; }
 int64_t mg_live_blocks(void) { return arena.norder; }
 
@@ -429,19 +457,25 @@ int mg_should_collect(void) {
 }
 
 /* Frees every block that holds no node reachable from a root block (see the design note).
- * rooted[s] != 0 says slot s has a live owner; slots at or past n have none. epoch must be
- * mg_epoch() as read before the owners were counted, else MG_STALE and nothing is done.
- * After the call, ids in freed blocks are no longer valid, and slot numbers may be reused. */
-int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t epoch) {
-    if (epoch != arena.epoch) return MG_STALE;
+ * rooted[s] != 0 says slot s has a live owner; slots at or past n have none. keep is a node
+ * the caller is about to wrap, or -1. token is what
+ * mg_collect_begin() returned before the owners were counted; if another begin came since,
+ * the call does nothing and returns MG_STALE. After the call, ids in freed blocks are no
+ * longer valid, and slot numbers may be reused. */
+int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t token, mg_id keep) {
+    if (token != arena.begun) return MG_STALE;
+    mg_block *keep_b = block_of(keep);
     uint32_t kept = 0;
     for (uint32_t pos = arena.norder; pos-- > 0;) {
         mg_block *b = arena.order[pos];
         int pinned = __atomic_load_n(&b->pinned, __ATOMIC_ACQUIRE);
-        int all = pinned || b->recent || (b->slot < n && rooted[b->slot]);
+        int mine = self && (b == self->cur[LEAVES] || b == self->cur[NODES]);
+        uint32_t from = b->slot < n && rooted[b->slot] ? 0 : b->fresh;
+        if (pinned && !mine && from == b->used) from = b->used - 1;   /* another thread's newest */
+        if (b == keep_b && OFF(keep) < from) b->mark[OFF(keep)] = 1;
         uint32_t live = 0;
         for (uint32_t i = b->used; i-- > 0;) {
-            if (all || b->mark[i]) {
+            if (i >= from || b->mark[i]) {
                 live++;
                 if (b->kid0[i] >= 0) mark(b->kid0[i]);
                 if (b->kid1[i] >= 0) mark(b->kid1[i]);
@@ -451,8 +485,7 @@ int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t epoch) {
             b->mark[i] = 0;
         }
         b->pending = 0;
-        b->recent = (uint8_t)pinned;
-        if (live) {
+        if (live || pinned) {       /* a block being appended to stays */
             arena.order[pos] = b;
             kept++;
         } else {
@@ -472,6 +505,6 @@ int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t epoch) {
     arena.norder = k;
     arena.kept = kept;
     arena.since = 0;
-    arena.epoch++;
+    arena.begun++;
     return MG_OK;
 }

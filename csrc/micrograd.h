@@ -73,10 +73,10 @@ int mg_backward_node(mg_id n);          /* n's local chain rule only (the lectur
 
 /* --- lifetime: see the design note at the top of micrograd.c --- */
 uint32_t mg_slots(void);                /* slot count; the Python layer keeps one owner per slot */
-uint64_t mg_epoch(void);                /* collections so far */
+uint64_t mg_collect_begin(void);        /* call before reading the owners' counts; returns a token */
 uint64_t mg_created(void);              /* nodes created so far (never wraps in practice) */
 int mg_should_collect(void);
-int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t epoch);
+int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t token, mg_id keep);
 int64_t mg_live_nodes(void);            /* nodes held in blocks not yet reclaimed */
 int64_t mg_live_blocks(void);
 

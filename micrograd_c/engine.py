@@ -31,13 +31,15 @@ _owners = []                    # one owner object per C slot; a Value refers to
 _BASE = list(map(sys.getrefcount, [object()]))[0]   # an owner's count with no Value on it
 
 
-def collect():
-    """Reclaims now the C nodes that no Value can reach (it also happens on its own)."""
-    epoch = lib.mg_epoch()
+def collect(keep=-1):
+    """Reclaims now the C nodes that no Value can reach (it also happens on its own).
+
+    keep: a node the caller is about to wrap in a Value."""
+    token = lib.mg_collect_begin()
     # One C-level pass with no bytecode in it, so no other thread runs while the counts are read.
     counts = list(map(sys.getrefcount, _owners))
     rooted = bytes(map(_BASE.__lt__, counts))
-    lib.mg_collect(ffi.from_buffer("uint8_t[]", rooted), len(rooted), epoch)
+    lib.mg_collect(ffi.from_buffer("uint8_t[]", rooted), len(rooted), token, keep)
 
 
 def live_nodes():
@@ -51,7 +53,7 @@ def _owner_slow(i):
         raise _exception(i - _ERROR)
     _owners.extend(object() for _ in range(lib.mg_slots() - len(_owners)))
     if lib.mg_should_collect():
-        collect()
+        collect(i)
     return _owners[i >> _SHIFT]
 
 
