@@ -23,12 +23,14 @@
  * owner's reference count tells whether any wrapper into that block is alive. No call per op
  * and no finalizer: when the arena has grown enough (mg_should_collect), the Python layer
  * reads those counts in one step and passes them to mg_collect, which marks, newest block
- * first, everything reachable from (a) every node of a block with a live owner, (b) nodes
- * appended since mg_collect_begin (which comes before the counts are read), (c) the newest
- * node of a block another thread is appending to, and (d) the node the caller is wrapping.
- * Blocks left without a marked node are freed and their slots reused; nothing moves. (b) and
- * (c) cover wrappers that other threads make while the collection is on its way; a wrapper
- * made later for an old node (a `_prev` lookup) is reachable from a live one. A kept graph
+ * first, everything reachable from (a) every node of a block with a live owner, (b) the young
+ * nodes, appended since the mg_collect_begin before last (one comes before the counts are
+ * read), and (c) the newest node of a block another thread is appending to. Blocks left
+ * without a marked node are freed and their slots reused; nothing moves. A Value is made
+ * right after the op that makes its node, but code can run in between (another thread, a
+ * finalizer run by the allocator, a signal handler) and collect: (b) and (c) keep such a node
+ * until its Value holds its owner. A Value made later for an old node (a `_prev` lookup) is
+ * reachable from a live one. A kept graph
  * stays whole; a dropped one goes at the next collection. Roots are whole blocks, so the dead
  * nodes that share a block with a live Value stay too, with what they reach: that is why
  * leaves made by Value(x), the long-lived weights, are kept in blocks of their own, where
@@ -64,7 +66,8 @@ typedef struct mg_block {
     uint32_t used;              /* nodes appended so far */
     uint32_t pending;           /* marked nodes the current sweep has not reached yet */
     uint32_t pos;               /* index in arena.order */
-    uint32_t fresh;             /* offsets from here on were appended since mg_collect_begin */
+    uint32_t fresh;             /* `used` at the last mg_collect_begin */
+    uint32_t young;             /* `used` at the one before: nodes from here on are roots */
     int pinned;                 /* a thread is appending here (atomic: see thread_exit) */
 } mg_block;
 
@@ -312,28 +315,22 @@ static inline int local_backward(const mg_block *b, uint32_t i) {
 // building
 
 mg_id mg_leaf(double x) { return append(LEAVES, MG_LEAF, x, 0.0, -1, NULL, -1, NULL); }
-static mg_id operand(double k) { return append(NODES, MG_LEAF, k, 0.0, -1, NULL, -1, NULL); }
+mg_id mg_operand(double k) { return append(NODES, MG_LEAF, k, 0.0, -1, NULL, -1, NULL); }
 
 typedef double (*binary_fn)(double, double);
 
-static mg_id binary(uint8_t op, binary_fn f, mg_id a, mg_id b) {
+/* pair = a << MG_PAIR_SHIFT | b. A failed mg_operand packed in as b passes its error on. */
+static mg_id binary(uint8_t op, binary_fn f, mg_id pair) {
+    if (pair >= MG_ERR(0)) return MG_ERR(pair & 0xff);
+    mg_id a = (uint64_t)pair >> MG_PAIR_SHIFT, b = pair & (((mg_id)1 << MG_PAIR_SHIFT) - 1);
     mg_block *ka = block_of(a), *kb = block_of(b);
     if (!ka || !kb) return MG_ERR(MG_BADID);
     double x = f(ka->data[OFF(a)], kb->data[OFF(b)]);
     return append(NODES, op, x, 0.0, a, ka, b, kb);
 }
 
-static mg_id binary_k(uint8_t op, binary_fn f, mg_id a, double k) {
-    if (!block_of(a)) return MG_ERR(MG_BADID);
-    mg_id leaf = operand(k);
-    if (leaf >= MG_ERR(0)) return leaf;
-    return binary(op, f, a, leaf);      /* the leaf may have opened a block: look a up again */
-}
-
-mg_id mg_add(mg_id a, mg_id b) { return binary(MG_ADD, add_forward, a, b); }
-mg_id mg_mul(mg_id a, mg_id b) { return binary(MG_MUL, mul_forward, a, b); }
-mg_id mg_add_k(mg_id a, double k) { return binary_k(MG_ADD, add_forward, a, k); }
-mg_id mg_mul_k(mg_id a, double k) { return binary_k(MG_MUL, mul_forward, a, k); }
+mg_id mg_add(mg_id pair) { return binary(MG_ADD, add_forward, pair); }
+mg_id mg_mul(mg_id pair) { return binary(MG_MUL, mul_forward, pair); }
 
 mg_id mg_pow(mg_id a, double k, int k_is_int) {
     mg_block *ka = block_of(a);
@@ -439,7 +436,11 @@ int mg_backward_node(mg_id n) {
 
 uint32_t mg_slots(void) { return arena.nslots; }
 uint64_t mg_collect_begin(void) {
-    for (uint32_t p = 0; p < arena.norder; p++) arena.order[p]->fresh = arena.order[p]->used;
+    for (uint32_t p = 0; p < arena.norder; p++) {
+        mg_block *b = arena.order[p];
+        b->young = b->fresh;
+        b->fresh = b->used;
+    }
     return ++arena.begun;
 }
 uint64_t mg_created(void) { return arena.created; }
@@ -457,22 +458,19 @@ int mg_should_collect(void) {
 }
 
 /* Frees every block that holds no node reachable from a root block (see the design note).
- * rooted[s] != 0 says slot s has a live owner; slots at or past n have none. keep is a node
- * the caller is about to wrap, or -1. token is what
+ * rooted[s] != 0 says slot s has a live owner; slots at or past n have none. token is what
  * mg_collect_begin() returned before the owners were counted; if another begin came since,
  * the call does nothing and returns MG_STALE. After the call, ids in freed blocks are no
  * longer valid, and slot numbers may be reused. */
-int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t token, mg_id keep) {
+int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t token) {
     if (token != arena.begun) return MG_STALE;
-    mg_block *keep_b = block_of(keep);
     uint32_t kept = 0;
     for (uint32_t pos = arena.norder; pos-- > 0;) {
         mg_block *b = arena.order[pos];
         int pinned = __atomic_load_n(&b->pinned, __ATOMIC_ACQUIRE);
         int mine = self && (b == self->cur[LEAVES] || b == self->cur[NODES]);
-        uint32_t from = b->slot < n && rooted[b->slot] ? 0 : b->fresh;
+        uint32_t from = b->slot < n && rooted[b->slot] ? 0 : b->young;
         if (pinned && !mine && from == b->used) from = b->used - 1;   /* another thread's newest */
-        if (b == keep_b && OFF(keep) < from) b->mark[OFF(keep)] = 1;
         uint32_t live = 0;
         for (uint32_t i = b->used; i-- > 0;) {
             if (i >= from || b->mark[i]) {

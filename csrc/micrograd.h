@@ -17,6 +17,7 @@ typedef int64_t mg_id;
 
 enum mg_layout {
     MG_BLOCK_SHIFT = 12,        /* a block holds 1 << MG_BLOCK_SHIFT nodes; id = slot << shift | offset */
+    MG_PAIR_SHIFT = 31,         /* ids are below 1 << 31; a binary op takes a << 31 | b in one argument */
     MG_ERROR_SHIFT = 62         /* a failed op returns (1 << MG_ERROR_SHIFT) + its mg_status */
 };
 
@@ -44,12 +45,13 @@ enum mg_status {
     MG_STALE                    /* a collection ran since the caller read its roots: nothing done */
 };
 
-/* --- building: each appends one node (two for the _k forms) and returns its id --- */
-mg_id mg_leaf(double x);
-mg_id mg_add(mg_id a, mg_id b);
-mg_id mg_mul(mg_id a, mg_id b);
-mg_id mg_add_k(mg_id a, double k);      /* a + Value(k): appends the leaf k, then the sum */
-mg_id mg_mul_k(mg_id a, double k);      /* a * Value(k): appends the leaf k, then the product */
+/* --- building: each appends one node and returns its id ---
+ * Binary ops take both operands packed in one argument (a << MG_PAIR_SHIFT | b): a cffi call
+ * with one argument costs about half of one with two. */
+mg_id mg_leaf(double x);                /* Value(x): kept with the other leaves */
+mg_id mg_operand(double k);             /* the leaf of a number operand, as in a + 1 */
+mg_id mg_add(mg_id pair);
+mg_id mg_mul(mg_id pair);
 mg_id mg_pow(mg_id a, double k, int k_is_int);
 mg_id mg_relu(mg_id a);
 mg_id mg_tanh(mg_id a);
@@ -76,7 +78,7 @@ uint32_t mg_slots(void);                /* slot count; the Python layer keeps on
 uint64_t mg_collect_begin(void);        /* call before reading the owners' counts; returns a token */
 uint64_t mg_created(void);              /* nodes created so far (never wraps in practice) */
 int mg_should_collect(void);
-int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t token, mg_id keep);
+int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t token);
 int64_t mg_live_nodes(void);            /* nodes held in blocks not yet reclaimed */
 int64_t mg_live_blocks(void);
 

@@ -31,15 +31,19 @@ _owners = []                    # one owner object per C slot; a Value refers to
 _BASE = list(map(sys.getrefcount, [object()]))[0]   # an owner's count with no Value on it
 
 
-def collect(keep=-1):
-    """Reclaims now the C nodes that no Value can reach (it also happens on its own).
-
-    keep: a node the caller is about to wrap in a Value."""
+def _collect_once():
+    """One collection; it keeps the nodes made since the one before (see micrograd.c)."""
     token = lib.mg_collect_begin()
     # One C-level pass with no bytecode in it, so no other thread runs while the counts are read.
     counts = list(map(sys.getrefcount, _owners))
     rooted = bytes(map(_BASE.__lt__, counts))
-    lib.mg_collect(ffi.from_buffer("uint8_t[]", rooted), len(rooted), token, keep)
+    lib.mg_collect(ffi.from_buffer("uint8_t[]", rooted), len(rooted), token)
+
+
+def collect():
+    """Reclaims now the C nodes that no Value can reach (it also happens on its own)."""
+    _collect_once()
+    _collect_once()
 
 
 def live_nodes():
@@ -53,7 +57,7 @@ def _owner_slow(i):
         raise _exception(i - _ERROR)
     _owners.extend(object() for _ in range(lib.mg_slots() - len(_owners)))
     if lib.mg_should_collect():
-        collect(i)
+        _collect_once()
     return _owners[i >> _SHIFT]
 
 
@@ -137,20 +141,26 @@ def _custom(x, children, op):
 
 # --- Value ---------------------------------------------------------------------------------
 
-def _binary(op, op_k):
-    """A binary dunder: op(a, b) on two Values, op_k(a, k) when other is the number k."""
+_PAIR = lib.MG_PAIR_SHIFT
+_operand = lib.mg_operand
+_data, _set_data = lib.mg_data, lib.mg_set_data
+_grad, _set_grad = lib.mg_grad, lib.mg_set_grad
+
+
+def _binary(op):
+    """A binary dunder over op(a << _PAIR | b); a number operand becomes a leaf first."""
     def method(self, other):
         if type(other) is Value:
-            i = op(self._id, other._id)
+            i = op(self._id << _PAIR | other._id)
         elif type(other) is float:
-            i = op_k(self._id, other)
+            i = op(self._id << _PAIR | _operand(other))
         elif isinstance(other, Value):
-            i = op(self._id, other._id)
+            i = op(self._id << _PAIR | other._id)
         else:
             k = _number(other)
             if k is None:
                 return NotImplemented
-            i = op_k(self._id, k)
+            i = op(self._id << _PAIR | _operand(k))
         out = _new(Value)
         out._id = i
         try:
@@ -195,22 +205,22 @@ class Value:
 
     @property
     def data(self):
-        return lib.mg_data(self._id)
+        return _data(self._id)
 
     @data.setter
     def data(self, x):
-        lib.mg_set_data(self._id, x)
+        _set_data(self._id, x)
 
     @property
     def grad(self):
-        return lib.mg_grad(self._id)
+        return _grad(self._id)
 
     @grad.setter
     def grad(self, g):
-        lib.mg_set_grad(self._id, g)
+        _set_grad(self._id, g)
 
-    __add__ = __radd__ = _binary(lib.mg_add, lib.mg_add_k)
-    __mul__ = __rmul__ = _binary(lib.mg_mul, lib.mg_mul_k)
+    __add__ = __radd__ = _binary(lib.mg_add)
+    __mul__ = __rmul__ = _binary(lib.mg_mul)
 
     def __pow__(self, other):
         if not isinstance(other, (int, float)):
