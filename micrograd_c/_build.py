@@ -8,8 +8,8 @@ import os
 
 from cffi import FFI
 
-CSRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "csrc")
-CSRC = os.path.relpath(os.path.normpath(CSRC)) if not os.path.isabs(CSRC) else CSRC
+# setuptools wants paths relative to setup.py's directory, where it runs this file from.
+CSRC = os.path.relpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "csrc"))
 
 # Every call into the core is short and the core keeps no locks of its own: the glue holds the
 # GIL for the whole call, which is what makes the core safe under Python threads, and skips
