@@ -232,6 +232,8 @@ class Value:
             out._blk = _owners[i >> _SHIFT]
         except IndexError:
             out._blk = _owner_slow(i)
+        if type(other) is not float and (type(other) is bool or float(other) != other):
+            out.__dict__["_op_name"] = f"**{other}"    # **True, or an int a float cannot hold
         return out
 
     relu = _unary(lib.mg_relu)
@@ -248,6 +250,10 @@ class Value:
         return other + (-self)
 
     def __truediv__(self, other):  # self / other
+        if not isinstance(other, Value):
+            other = _number(other)      # so that NumPy ints divide too; k**-1 is Python's
+            if other is None:
+                return NotImplemented
         return self * other**-1
 
     def __rtruediv__(self, other):  # other / self
@@ -277,6 +283,9 @@ class Value:
 
     @property
     def _op(self):
+        name = self.__dict__.get("_op_name")
+        if name is not None:
+            return name
         i = self._id
         op = lib.mg_op(i)
         if op == lib.MG_POW_INT:
@@ -292,7 +301,7 @@ class Value:
 
     def __reduce__(self):
         # copy, deepcopy and pickle give a new leaf with the same data, grad and attributes.
-        state = {k: v for k, v in self.__dict__.items() if k != "_prev_cache"}
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_prev_cache", "_op_name")}
         return (_restore, (self.data, self.grad, state))
 
 
