@@ -82,7 +82,9 @@ static struct {
     uint64_t begun;             /* mg_collect_begin calls so far */
     uint64_t created;           /* nodes created so far */
     uint32_t since;             /* blocks opened since the last collection */
-    uint32_t kept;              /* blocks kept by the last collection */
+    uint32_t kept;              /* blocks the last collection kept for more than being young */
+    uint64_t young_seq;         /* blocks from this seq on opened since the begin before last */
+    uint64_t fresh_seq;         /* blocks from this seq on opened since the last begin */
 } arena;
 
 /* The blocks a thread appends to: leaves made by Value(x) go to their own block, so that a
@@ -441,6 +443,8 @@ uint64_t mg_collect_begin(void) {
         b->young = b->fresh;
         b->fresh = b->used;
     }
+    arena.young_seq = arena.fresh_seq;
+    arena.fresh_seq = arena.seq;
     return ++arena.begun;
 }
 uint64_t mg_created(void) { return arena.created; }
@@ -485,7 +489,7 @@ int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t token) {
         b->pending = 0;
         if (live || pinned) {       /* a block being appended to stays */
             arena.order[pos] = b;
-            kept++;
+            kept += b->seq < arena.young_seq;   /* young blocks are not what the next wait scales with */
         } else {
             arena.slot[b->slot] = NULL;
             arena.freeslots[arena.nfree++] = b->slot;

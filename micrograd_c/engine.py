@@ -27,15 +27,24 @@ _new = object.__new__
 
 # --- lifetime ------------------------------------------------------------------------------
 
-_owners = []                    # one owner object per C slot; a Value refers to its node's
-_BASE = list(map(sys.getrefcount, [object()]))[0]   # an owner's count with no Value on it
+_BLOCK = 1 << _SHIFT
+_slot_owner = []                # one owner object per C slot; a Value refers to its node's
+_owners = []                    # the same by node id (no shift on the hot path)
+
+
+def _count_alone():
+    held = [object()] * _BLOCK  # as _owners holds an owner; the slice, as _slot_owner does
+    return list(map(sys.getrefcount, held[:1]))[0]
+
+
+_BASE = _count_alone()          # an owner's count with no Value on it
 
 
 def _collect_once():
     """One collection; it keeps the nodes made since the one before (see micrograd.c)."""
     token = lib.mg_collect_begin()
     # One C-level pass with no bytecode in it, so no other thread runs while the counts are read.
-    counts = list(map(sys.getrefcount, _owners))
+    counts = list(map(sys.getrefcount, _slot_owner))
     rooted = bytes(map(_BASE.__lt__, counts))
     lib.mg_collect(ffi.from_buffer("uint8_t[]", rooted), len(rooted), token)
 
@@ -55,10 +64,24 @@ def _owner_slow(i):
     """The owner for node i when its slot is new to _owners; or raises for a failed op."""
     if i >= _ERROR:
         raise _exception(i - _ERROR)
-    _owners.extend(object() for _ in range(lib.mg_slots() - len(_owners)))
+    while len(_slot_owner) < lib.mg_slots():
+        owner = object()
+        _slot_owner.append(owner)
+        _owners.extend([owner] * _BLOCK)
     if lib.mg_should_collect():
         _collect_once()
-    return _owners[i >> _SHIFT]
+    return _owners[i]
+
+
+def _wrap(i):
+    """A new Value for node i, or the exception of the failed op that returned i."""
+    out = _new(Value)
+    out._id = i
+    try:
+        out._blk = _owners[i]
+    except IndexError:
+        out._blk = _owner_slow(i)
+    return out
 
 
 def _exception(status):
@@ -95,28 +118,21 @@ def _number(x):
 _tags = []                      # _op of hand-built nodes, by the tag stored in C
 _tag_of = {}
 _index = weakref.WeakValueDictionary()  # node id -> its live Value, for _prev
-_index_created = None           # lib.mg_created() when _index was last filled
+_indexed = {}                   # slot -> lib.mg_created() when its Values were last indexed
 
 
 def _value_of(n):
     """The live Value of node n (the user's own object where there is one), else a new one."""
-    global _index_created
-    created = lib.mg_created()
-    if created != _index_created:
-        # Values made since the last fill may wrap nodes below: find them all once.
-        _index.clear()
-        for o in gc.get_objects():
-            if isinstance(o, Value):
+    slot, created = n >> _SHIFT, lib.mg_created()
+    if _indexed.get(slot) != created and slot < len(_slot_owner):
+        # Every Value into the slot refers to its owner: ask the collector which do.
+        for o in gc.get_referrers(_slot_owner[slot]):
+            if issubclass(type(o), Value):
                 _index[o._id] = o
-        _index_created = created
+        _indexed[slot] = created
     v = _index.get(n)
     if v is None:
-        v = _new(Value)
-        v._id = n
-        try:
-            v._blk = _owners[n >> _SHIFT]
-        except IndexError:
-            v._blk = _owner_slow(n)
+        v = _wrap(n)
         _index[n] = v
     return v
 
@@ -145,7 +161,10 @@ _PAIR = lib.MG_PAIR_SHIFT
 _operand = lib.mg_operand
 _data, _set_data = lib.mg_data, lib.mg_set_data
 _grad, _set_grad = lib.mg_grad, lib.mg_set_grad
+_pow = lib.mg_pow
 
+
+# _binary and _unary inline _wrap: a Python call would cost about a third of an op.
 
 def _binary(op):
     """A binary dunder over op(a << _PAIR | b); a number operand becomes a leaf first."""
@@ -164,7 +183,7 @@ def _binary(op):
         out = _new(Value)
         out._id = i
         try:
-            out._blk = _owners[i >> _SHIFT]
+            out._blk = _owners[i]
         except IndexError:
             out._blk = _owner_slow(i)
         return out
@@ -177,7 +196,7 @@ def _unary(op):
         out = _new(Value)
         out._id = i
         try:
-            out._blk = _owners[i >> _SHIFT]
+            out._blk = _owners[i]
         except IndexError:
             out._blk = _owner_slow(i)
         return out
@@ -197,7 +216,7 @@ class Value:
         i = _custom(x, _children, _op) if _children or _op else lib.mg_leaf(x)
         self._id = i
         try:
-            self._blk = _owners[i >> _SHIFT]
+            self._blk = _owners[i]
         except IndexError:
             self._blk = _owner_slow(i)
         if label:
@@ -225,13 +244,7 @@ class Value:
     def __pow__(self, other):
         if not isinstance(other, (int, float)):
             raise AssertionError("only supporting int/float powers for now")
-        i = lib.mg_pow(self._id, other, isinstance(other, int))
-        out = _new(Value)
-        out._id = i
-        try:
-            out._blk = _owners[i >> _SHIFT]
-        except IndexError:
-            out._blk = _owner_slow(i)
+        out = _wrap(_pow(self._id, other, isinstance(other, int)))
         if type(other) is not float and (type(other) is bool or float(other) != other):
             out.__dict__["_op_name"] = f"**{other}"    # **True, or an int a float cannot hold
         return out

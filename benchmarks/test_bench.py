@@ -1,0 +1,116 @@
+"""micrograd_c against micrograd: graph building, backward, and the demo's training step.
+
+    pip install -e ".[bench]"
+    python -m pytest benchmarks --benchmark-group-by=group   # about a minute
+    python benchmarks/report.py                              # a run, as a table of ratios
+
+Each group holds one measurement on every engine (see conftest.py); extra_info gives
+the time per operation or per node. The training code is micrograd_c.demo's, so
+these are the steps `python -m micrograd_c.demo` prints.
+"""
+import itertools
+
+import pytest
+
+from micrograd_c.demo import setup, train_step
+
+# -----------------------------------------------------------------------------
+# building the graph one op at a time
+
+N = 100  # ops per timed call: spreads the harness's own call over many ops
+
+
+def add(a, b):
+    for _ in range(N):
+        a + b
+
+
+def mul(a, b):
+    for _ in range(N):
+        a * b
+
+
+def add_number(a, b):
+    for _ in range(N):
+        a + 1.0
+
+
+def relu(a, b):
+    for _ in range(N):
+        a.relu()
+
+
+def tanh(a, b):
+    for _ in range(N):
+        a.tanh()
+
+
+def read_data(a, b):
+    for _ in range(N):
+        a.data
+
+
+BUILD = {  # group: loop, operation micrograd 0.1.0 lacks (or None)
+    'build a + b': (add, None),
+    'build a * b': (mul, None),
+    'build a + 1.0': (add_number, None),
+    'build a.relu()': (relu, None),
+    'build a.tanh()': (tanh, 'tanh'),
+    'read v.data': (read_data, None),
+}
+
+
+def per_item_ns(benchmark, key, count):
+    """Record the median time divided by `count` as extra_info[key], in ns."""
+    if benchmark.stats:  # None under --benchmark-disable
+        benchmark.extra_info[key] = round(benchmark.stats.stats.median / count * 1e9, 1)
+
+
+@pytest.mark.benchmark(max_time=0.5)  # micrograd-nogc keeps every node: bounds its memory
+@pytest.mark.parametrize('group', list(BUILD))
+def test_build(benchmark, engine, group):
+    loop, needs = BUILD[group]
+    if needs and not hasattr(engine.Value, needs):
+        pytest.skip(f'{engine.package} has no Value.{needs}')
+    a, b = engine.Value(0.5), engine.Value(-1.5)
+    engine.measure(benchmark, group, loop, a, b)
+    per_item_ns(benchmark, 'ns_per_op', N)
+
+
+# -----------------------------------------------------------------------------
+# backward on the demo's loss graph, and the whole training step
+
+def count_nodes(root):
+    """Nodes reachable from root through _prev, each counted once."""
+    seen, todo = {id(root)}, [root]
+    while todo:
+        for child in todo.pop()._prev:
+            if id(child) not in seen:
+                seen.add(id(child))
+                todo.append(child)
+    return len(seen)
+
+
+def rounds(engine):
+    # a micrograd demo graph takes seconds to build with the collector on
+    return 3 if engine.is_micrograd else 20
+
+
+def test_backward(benchmark, engine):
+    model, loss = setup(engine.Value, engine.MLP)
+    nodes = count_nodes(loss()[0])
+
+    def fresh_graph():
+        return (loss()[0],), {}
+
+    engine.measure(benchmark, 'backward (demo loss graph)', engine.Value.backward,
+                   setup=fresh_graph, rounds=rounds(engine))
+    benchmark.extra_info['nodes'] = nodes
+    per_item_ns(benchmark, 'ns_per_node', nodes)
+
+
+def test_demo_step(benchmark, engine):
+    model, loss = setup(engine.Value, engine.MLP)
+    k = itertools.count()
+    engine.measure(benchmark, 'demo step (forward, zero_grad, backward, update)',
+                   lambda: train_step(model, loss, next(k)), rounds=rounds(engine), warmup_rounds=1)
