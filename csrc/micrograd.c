@@ -321,18 +321,21 @@ mg_id mg_operand(double k) { return append(NODES, MG_LEAF, k, 0.0, -1, NULL, -1,
 
 typedef double (*binary_fn)(double, double);
 
-/* pair = a << MG_PAIR_SHIFT | b. A failed mg_operand packed in as b passes its error on. */
-static mg_id binary(uint8_t op, binary_fn f, mg_id pair) {
-    if (pair >= MG_ERR(0)) return MG_ERR(pair & 0xff);
-    mg_id a = (uint64_t)pair >> MG_PAIR_SHIFT, b = pair & (((mg_id)1 << MG_PAIR_SHIFT) - 1);
+static mg_id binary(uint8_t op, binary_fn f, mg_id a, mg_id b) {
     mg_block *ka = block_of(a), *kb = block_of(b);
     if (!ka || !kb) return MG_ERR(MG_BADID);
     double x = f(ka->data[OFF(a)], kb->data[OFF(b)]);
     return append(NODES, op, x, 0.0, a, ka, b, kb);
 }
 
-mg_id mg_add(mg_id pair) { return binary(MG_ADD, add_forward, pair); }
-mg_id mg_mul(mg_id pair) { return binary(MG_MUL, mul_forward, pair); }
+/* pair = a << MG_PAIR_SHIFT | b. A failed mg_operand packed in as b passes its error on. */
+static mg_id binary_pair(uint8_t op, binary_fn f, mg_id pair) {
+    if (pair >= MG_ERR(0)) return MG_ERR(pair & 0xff);
+    return binary(op, f, (uint64_t)pair >> MG_PAIR_SHIFT, pair & (((mg_id)1 << MG_PAIR_SHIFT) - 1));
+}
+
+mg_id mg_add(mg_id pair) { return binary_pair(MG_ADD, add_forward, pair); }
+mg_id mg_mul(mg_id pair) { return binary_pair(MG_MUL, mul_forward, pair); }
 
 mg_id mg_pow(mg_id a, double k, int k_is_int) {
     mg_block *ka = block_of(a);
@@ -369,6 +372,32 @@ mg_id mg_custom(double x, mg_id a, mg_id b, double tag) {
     if ((a >= 0 && !ka) || (b >= 0 && !kb)) return MG_ERR(MG_BADID);
     if (!ka && kb) return append(NODES, MG_CUSTOM, x, tag, b, kb, -1, NULL);
     return append(NODES, MG_CUSTOM, x, tag, a, ka, b, kb);
+}
+
+// ----------------------------------------------------------------------------
+// nn: whole neurons in one call
+
+#define FAILED(id) ((id) >= MG_ERR(0))
+
+int mg_layer(uint32_t nout, uint32_t nin, const mg_id *w, const mg_id *b, const uint8_t *nonlin,
+             const mg_id *x, const double *xk, mg_id *out) {
+    for (uint32_t j = 0; j < nout; j++) {
+        mg_id act = b[j];
+        for (uint32_t i = 0; i < nin; i++) {
+            mg_id xi = x[i] >= 0 ? x[i] : mg_operand(xk[i]);
+            if (FAILED(xi)) return (int)(xi - MG_ERR(0));
+            mg_id prod = binary(MG_MUL, mul_forward, w[(size_t)j * nin + i], xi);
+            if (FAILED(prod)) return (int)(prod - MG_ERR(0));
+            act = binary(MG_ADD, add_forward, act, prod);
+            if (FAILED(act)) return (int)(act - MG_ERR(0));
+        }
+        if (nonlin[j]) {
+            act = mg_relu(act);
+            if (FAILED(act)) return (int)(act - MG_ERR(0));
+        }
+        out[j] = act;
+    }
+    return MG_OK;
 }
 
 // ----------------------------------------------------------------------------

@@ -58,6 +58,14 @@ mg_id mg_tanh(mg_id a);
 mg_id mg_exp(mg_id a);
 mg_id mg_custom(double x, mg_id a, mg_id b, double tag);   /* a, b: children or -1; tag: caller's op-name index */
 
+/* --- nn: a Layer's (or a Neuron's) call in one go ---
+ * Appends the nodes micrograd's Neuron calls make, in their order, neuron after neuron:
+ * act = b[j]; for each input i: act = act + w[j * nin + i] * x[i]; then relu(act) if
+ * nonlin[j]. x[i] < 0 stands for the number xk[i], which gets its leaf as in `w * 2.0`.
+ * out[j] gets neuron j's output. Returns an mg_status. */
+int mg_layer(uint32_t nout, uint32_t nin, const mg_id *w, const mg_id *b, const uint8_t *nonlin,
+             const mg_id *x, const double *xk, mg_id *out);
+
 /* --- reading and writing one node (an unknown id reads as NaN / -1 and writes nothing) --- */
 double mg_data(mg_id n);
 double mg_grad(mg_id n);

@@ -6,7 +6,9 @@ node id and the owner object of the node's block; the design note at the top of 
 says how those owners let the arena reclaim a graph once no wrapper refers into it.
 """
 import gc
+import itertools
 import numbers
+import operator
 import sys
 import weakref
 
@@ -82,6 +84,37 @@ def _wrap(i):
     except IndexError:
         out._blk = _owner_slow(i)
     return out
+
+
+def _layer(plan, x):
+    """Builds a Layer's neurons on inputs x in one C call (see nn._Plan), as Values; or None
+    when x holds something only micrograd's own path knows what to do with."""
+    if type(x) is not list and type(x) is not tuple:
+        return None
+    m = min(len(x), plan.nin)
+    if m == 0:
+        return None             # micrograd returns the bias itself (or its relu)
+    x = x[:m]
+    if all(map(isinstance, x, _ALWAYS_VALUE)):
+        xs = ffi.new("int64_t[]", list(map(_id_of, x)))
+        ks = ffi.NULL
+    else:
+        ids, nums = [], []
+        for v in x:
+            if isinstance(v, Value):
+                ids.append(v._id)
+                nums.append(0.0)
+            else:
+                k = _number(v)
+                if k is None:
+                    return None
+                ids.append(-1)
+                nums.append(k)
+        xs, ks = ffi.new("int64_t[]", ids), ffi.new("double[]", nums)
+    out = ffi.new("int64_t[]", plan.nout)
+    w = plan.w if m == plan.nin else plan.w_prefix(m)
+    _check(lib.mg_layer(plan.nout, m, w, plan.b, plan.nonlin, xs, ks, out))
+    return list(map(_wrap, out))
 
 
 def _exception(status):
@@ -162,6 +195,8 @@ _operand = lib.mg_operand
 _data, _set_data = lib.mg_data, lib.mg_set_data
 _grad, _set_grad = lib.mg_grad, lib.mg_set_grad
 _pow = lib.mg_pow
+_id_of = operator.attrgetter("_id")
+_ALWAYS_VALUE = itertools.repeat(None)          # set to Value below
 
 
 # _binary and _unary inline _wrap: a Python call would cost about a third of an op.
@@ -323,3 +358,6 @@ def _restore(data, grad, state):
     v.grad = grad
     v.__dict__.update(state)
     return v
+
+
+_ALWAYS_VALUE = itertools.repeat(Value)
