@@ -1,0 +1,152 @@
+"""The nn fast path (a Layer's or a Neuron's nodes built in one C call) against micrograd:
+every way a user can change a module or feed it odd inputs gives micrograd's graph and numbers,
+whether the fast path takes the call or hands it back to micrograd's own fold."""
+
+import random
+
+import numpy as np
+import pytest
+
+from _helpers import assert_grads_match, graph_signature, same_float
+
+
+def _twins(ref, impl, make, seed=7):
+    random.seed(seed)
+    m_ref = make(ref)
+    random.seed(seed)
+    return m_ref, make(impl)
+
+
+def _check(ref, impl, m_ref, m_impl, x_ref, x_impl):
+    """The same outputs, graph, and grads after backward through their sum."""
+    out_ref, out_impl = m_ref(x_ref), m_impl(x_impl)
+    outs_ref = out_ref if isinstance(out_ref, list) else [out_ref]
+    outs_impl = out_impl if isinstance(out_impl, list) else [out_impl]
+    assert len(outs_ref) == len(outs_impl)
+    for a, b in zip(outs_impl, outs_ref):
+        assert same_float(a.data, b.data)
+        assert graph_signature(a) == graph_signature(b)
+    total_ref = sum(outs_ref)
+    total_impl = sum(outs_impl)
+    total_ref.backward()
+    total_impl.backward()
+    assert_grads_match(m_impl.parameters(), m_ref.parameters(), root_ref=total_ref)
+    return out_ref, out_impl
+
+
+def _inputs(eng, xs):
+    return [eng.Value(v) for v in xs]
+
+
+@pytest.mark.parametrize("make", [
+    lambda e: e.nn.Neuron(3),
+    lambda e: e.nn.Neuron(3, nonlin=False),
+    lambda e: e.nn.Layer(3, 4),
+    lambda e: e.nn.Layer(3, 1, nonlin=False),
+    lambda e: e.nn.MLP(3, [4, 4, 1]),
+])
+@pytest.mark.parametrize("kind", ["values", "floats", "ints", "numpy", "mixed", "tuple"])
+def test_inputs_of_every_kind(ref, impl, make, kind):
+    xs = [0.5, -1.25, 2.0]
+    feed = {
+        "values": lambda e: _inputs(e, xs),
+        "floats": lambda e: list(xs),
+        "ints": lambda e: [1, -2, 3],
+        "numpy": lambda e: list(np.array(xs)),
+        "mixed": lambda e: [e.Value(0.5), -1.25, np.float64(2.0)],
+        "tuple": lambda e: tuple(_inputs(e, xs)),
+    }[kind]
+    m_ref, m_impl = _twins(ref, impl, make)
+    _check(ref, impl, m_ref, m_impl, feed(ref), feed(impl))
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 5])
+def test_inputs_shorter_or_longer_than_nin(ref, impl, n):
+    # zip stops at the shorter: micrograd uses the first min(n, nin) weights
+    m_ref, m_impl = _twins(ref, impl, lambda e: e.nn.Layer(3, 2))
+    xs = [0.25 * (i + 1) for i in range(n)]
+    out_ref, out_impl = m_ref(xs), m_impl(xs)
+    for a, b in zip(out_impl, out_ref):
+        assert same_float(a.data, b.data)
+        assert graph_signature(a) == graph_signature(b)
+
+
+def test_no_inputs_gives_the_bias_itself(ref, impl):
+    for eng in (ref, impl):
+        n = eng.nn.Neuron(2, nonlin=False)
+        assert n([]) is n.b
+
+
+def test_generator_inputs(ref, impl):
+    # micrograd's first neuron drains a generator; the others see nothing
+    m_ref, m_impl = _twins(ref, impl, lambda e: e.nn.Layer(2, 3, nonlin=False))
+    out_ref = m_ref(v for v in [1.0, 2.0])
+    out_impl = m_impl(v for v in [1.0, 2.0])
+    assert [o.data for o in out_impl] == [o.data for o in out_ref]
+    assert out_impl[1] is m_impl.neurons[1].b
+
+
+@pytest.mark.parametrize("change", ["replace_weight", "append_weight", "new_list", "bias", "nonlin",
+                                    "neuron", "data"])
+def test_changed_module_is_seen(ref, impl, change):
+    m_ref, m_impl = _twins(ref, impl, lambda e: e.nn.Layer(3, 3))
+    xs = [0.5, -0.75, 1.5]
+    _check(ref, impl, m_ref, m_impl, _inputs(ref, xs), _inputs(impl, xs))   # the plan is made
+
+    for m, eng in ((m_ref, ref), (m_impl, impl)):
+        n = m.neurons[1]
+        if change == "replace_weight":
+            n.w[2] = eng.Value(3.0)
+        elif change == "append_weight":
+            n.w.append(eng.Value(-2.0))
+        elif change == "new_list":
+            n.w = [eng.Value(0.1), eng.Value(0.2), eng.Value(0.3)]
+        elif change == "bias":
+            n.b = eng.Value(5.0)
+        elif change == "nonlin":
+            n.nonlin = False
+        elif change == "neuron":
+            random.seed(3)      # the same new weights for both
+            m.neurons[2] = eng.nn.Neuron(3, nonlin=False)
+        elif change == "data":
+            n.w[0].data = 10.0
+    for p in m_ref.parameters():
+        p.grad = 0
+    m_impl.zero_grad()
+    _check(ref, impl, m_ref, m_impl, _inputs(ref, xs), _inputs(impl, xs))
+
+
+def test_overridden_neuron_call_is_honoured(ref, impl):
+    def make(eng):
+        class Doubling(eng.nn.Neuron):
+            def __call__(self, x):
+                return super().__call__(x) * 2
+
+        layer = eng.nn.Layer(2, 2)
+        layer.neurons[0] = Doubling(2)
+        return layer
+
+    m_ref, m_impl = _twins(ref, impl, make)
+    _check(ref, impl, m_ref, m_impl, [1.0, -0.5], [1.0, -0.5])
+
+
+def test_odd_inputs_go_micrograds_way(ref, impl):
+    m_ref, m_impl = _twins(ref, impl, lambda e: e.nn.Neuron(2))
+    for m in (m_ref, m_impl):
+        with pytest.raises(TypeError):
+            m(["a", "b"])
+
+
+def test_copies_and_pickles_of_a_model_train_alike(impl):
+    import copy
+    import pickle
+
+    random.seed(5)
+    model = impl.nn.MLP(2, [3, 1])
+    model([1.0, 2.0])                       # makes the plans
+    for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert [p.data for p in clone.parameters()] == [p.data for p in model.parameters()]
+        assert not set(map(id, clone.parameters())) & set(map(id, model.parameters()))
+        assert clone([1.0, 2.0]).data == model([1.0, 2.0]).data
+        clone.parameters()[0].data += 1.0
+        assert clone.parameters()[0].data != model.parameters()[0].data
