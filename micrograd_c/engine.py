@@ -10,6 +10,7 @@ import itertools
 import numbers
 import operator
 import sys
+import threading
 import weakref
 
 from micrograd_c._core import ffi, lib
@@ -32,6 +33,7 @@ _new = object.__new__
 _BLOCK = 1 << _SHIFT
 _slot_owner = []                # one owner object per C slot; a Value refers to its node's
 _owners = []                    # the same by node id (no shift on the hot path)
+_growing = threading.Lock()     # the two lists grow together
 
 
 def _count_alone():
@@ -66,10 +68,11 @@ def _owner_slow(i):
     """The owner for node i when its slot is new to _owners; or raises for a failed op."""
     if i >= _ERROR:
         raise _exception(i - _ERROR)
-    while len(_slot_owner) < lib.mg_slots():
-        owner = object()
-        _slot_owner.append(owner)
-        _owners.extend([owner] * _BLOCK)
+    with _growing:
+        while len(_slot_owner) < lib.mg_slots():
+            owner = object()
+            _owners.extend([owner] * _BLOCK)
+            _slot_owner.append(owner)
     if lib.mg_should_collect():
         _collect_once()
     return _owners[i]
