@@ -43,6 +43,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,12 +56,6 @@
 #define MG_ERR(status) (((mg_id)1 << MG_ERROR_SHIFT) + (status))
 
 typedef struct mg_block {
-    double *data;               /* forward values */
-    double *grad;               /* gradients */
-    double *aux;                /* per-op constant: a pow's exponent, a custom node's tag */
-    int32_t *kid0, *kid1;       /* children ids, -1 where none */
-    uint8_t *op;                /* enum mg_op */
-    uint8_t *mark;              /* sweep marks: all zero between calls */
     uint64_t seq;               /* creation order of blocks */
     uint32_t slot;              /* where ids find it */
     uint32_t used;              /* nodes appended so far */
@@ -69,6 +64,14 @@ typedef struct mg_block {
     uint32_t fresh;             /* `used` at the last mg_collect_begin */
     uint32_t young;             /* `used` at the one before: nodes from here on are roots */
     int pinned;                 /* a thread is appending here (atomic: see thread_exit) */
+    /* the nodes, struct-of-arrays at fixed offsets from the block */
+    double data[MG_BLOCK];      /* forward values */
+    double grad[MG_BLOCK];      /* gradients */
+    double aux[MG_BLOCK];       /* per-op constant: a pow's exponent, a custom node's tag */
+    int32_t kid0[MG_BLOCK];     /* children ids, -1 where none */
+    int32_t kid1[MG_BLOCK];
+    uint8_t op[MG_BLOCK];       /* enum mg_op */
+    uint8_t mark[MG_BLOCK];     /* sweep marks: all zero between calls */
 } mg_block;
 
 static struct {
@@ -113,20 +116,10 @@ static mg_thread *thread_self(void) {
 }
 
 static mg_block *block_new(void) {
-    size_t n = MG_BLOCK;
-    size_t bytes = sizeof(mg_block) + n * (3 * sizeof(double) + 2 * sizeof(int32_t) + 2);
-    mg_block *b = malloc(bytes);
+    mg_block *b = malloc(sizeof *b);
     if (!b) return NULL;
-    memset(b, 0, sizeof *b);
-    char *p = (char *)(b + 1);
-    b->data = (double *)p;  p += n * sizeof(double);
-    b->grad = (double *)p;  p += n * sizeof(double);
-    b->aux = (double *)p;   p += n * sizeof(double);
-    b->kid0 = (int32_t *)p; p += n * sizeof(int32_t);
-    b->kid1 = (int32_t *)p; p += n * sizeof(int32_t);
-    b->op = (uint8_t *)p;   p += n;
-    b->mark = (uint8_t *)p;
-    memset(b->mark, 0, n);
+    memset(b, 0, offsetof(mg_block, data));
+    memset(b->mark, 0, sizeof b->mark);
     return b;
 }
 
@@ -289,23 +282,18 @@ static const char *const OP_NAME[] = {
 };
 _Static_assert(sizeof OP_NAME / sizeof OP_NAME[0] == MG_OP_COUNT, "every op needs a row in OP_NAME");
 
-static inline mg_ref ref_of(int32_t n) {
-    mg_block *b = arena.slot[(uint32_t)n >> MG_BLOCK_SHIFT];
-    uint32_t i = OFF(n);
-    return (mg_ref){b->data + i, b->grad + i};
-}
-
-/* Node i of block b adds its local derivatives into its children's grads. */
-static inline int local_backward(const mg_block *b, uint32_t i) {
+/* Node i of block b adds its local derivatives into its children's grads, which ka and kb
+ * point at (unused where it has fewer children). */
+static inline int local_backward(const mg_block *b, uint32_t i, mg_ref ka, mg_ref kb) {
     double g = b->grad[i];
     switch ((enum mg_op)b->op[i]) {
-    case MG_ADD: add_backward(g, ref_of(b->kid0[i]), ref_of(b->kid1[i])); return MG_OK;
-    case MG_MUL: mul_backward(g, ref_of(b->kid0[i]), ref_of(b->kid1[i])); return MG_OK;
+    case MG_ADD: add_backward(g, ka, kb); return MG_OK;
+    case MG_MUL: mul_backward(g, ka, kb); return MG_OK;
     case MG_POW_INT:
-    case MG_POW_FLOAT: return pow_backward(g, b->aux[i], ref_of(b->kid0[i]));
-    case MG_RELU: relu_backward(g, b->data[i], ref_of(b->kid0[i])); return MG_OK;
-    case MG_TANH: tanh_backward(g, b->data[i], ref_of(b->kid0[i])); return MG_OK;
-    case MG_EXP: exp_backward(g, b->data[i], ref_of(b->kid0[i])); return MG_OK;
+    case MG_POW_FLOAT: return pow_backward(g, b->aux[i], ka);
+    case MG_RELU: relu_backward(g, b->data[i], ka); return MG_OK;
+    case MG_TANH: tanh_backward(g, b->data[i], ka); return MG_OK;
+    case MG_EXP: exp_backward(g, b->data[i], ka); return MG_OK;
     case MG_LEAF:
     case MG_CUSTOM:
     case MG_OP_COUNT: return MG_OK;
@@ -431,15 +419,35 @@ static inline int mark(int32_t k) {
     return 1;
 }
 
+static const mg_ref NO_REF = {NULL, NULL};
+
+/* Points ref at child k's data and grad, and marks k for a visit of its own (counted in
+ * `left` and in its block's `pending`). A macro, so that `left` stays in a register. */
+#define VISIT(k, ref)                                                       \
+    do {                                                                    \
+        int32_t k_ = (k);                                                   \
+        if (k_ >= 0) {                                                      \
+            mg_block *c_ = slots[(uint32_t)k_ >> MG_BLOCK_SHIFT];           \
+            uint32_t o_ = OFF(k_);                                          \
+            if (!c_->mark[o_]) {                                            \
+                c_->mark[o_] = 1;                                           \
+                c_->pending++;                                              \
+                left++;                                                     \
+            }                                                               \
+            (ref) = (mg_ref){&c_->data[o_], &c_->grad[o_]};                 \
+        }                                                                   \
+    } while (0)
+
 int mg_backward(mg_id root) {
     mg_block *rb = block_of(root);
     if (!rb) return MG_BADID;
+    mg_block *const *slots = arena.slot;
     uint32_t r = OFF(root);
     int status = MG_OK;
     rb->grad[r] = 1.0;
     rb->mark[r] = 1;
     rb->pending = 1;
-    uint64_t left = 1;                  /* marked nodes not swept yet, all blocks */
+    uint64_t left = 1;                  /* marked nodes not visited yet, all blocks */
     for (uint32_t pos = rb->pos + 1; pos-- > 0 && left;) {
         mg_block *b = arena.order[pos];
         if (!b->pending) continue;
@@ -447,9 +455,10 @@ int mg_backward(mg_id root) {
             if (!b->mark[i]) continue;
             b->mark[i] = 0;
             left--;
-            if (b->kid0[i] >= 0) left += mark(b->kid0[i]);
-            if (b->kid1[i] >= 0) left += mark(b->kid1[i]);
-            int st = local_backward(b, i);
+            mg_ref ka = NO_REF, kb = NO_REF;
+            VISIT(b->kid0[i], ka);
+            VISIT(b->kid1[i], kb);
+            int st = local_backward(b, i, ka, kb);
             if (st && !status) status = st;
             if (!--b->pending) break;
         }
@@ -457,9 +466,17 @@ int mg_backward(mg_id root) {
     return status;
 }
 
+static inline mg_ref ref_of(int32_t k) {
+    if (k < 0) return NO_REF;
+    mg_block *c = arena.slot[(uint32_t)k >> MG_BLOCK_SHIFT];
+    return (mg_ref){&c->data[OFF(k)], &c->grad[OFF(k)]};
+}
+
 int mg_backward_node(mg_id n) {
     mg_block *b = block_of(n);
-    return b ? local_backward(b, OFF(n)) : MG_BADID;
+    if (!b) return MG_BADID;
+    uint32_t i = OFF(n);
+    return local_backward(b, i, ref_of(b->kid0[i]), ref_of(b->kid1[i]));
 }
 
 // ----------------------------------------------------------------------------
