@@ -458,8 +458,15 @@ int mg_backward(mg_id root) {
             mg_ref ka = NO_REF, kb = NO_REF;
             VISIT(b->kid0[i], ka);
             VISIT(b->kid1[i], kb);
-            int st = local_backward(b, i, ka, kb);
-            if (st && !status) status = st;
+            uint8_t op = b->op[i];
+            if (op == MG_MUL) {             /* the two commonest ops first, out of the switch */
+                mul_backward(b->grad[i], ka, kb);
+            } else if (op == MG_ADD) {
+                add_backward(b->grad[i], ka, kb);
+            } else {
+                int st = local_backward(b, i, ka, kb);
+                if (st && !status) status = st;
+            }
             if (!--b->pending) break;
         }
     }
