@@ -33,7 +33,11 @@ def _run(eng):
                 scale = abs_grad_scale(total_loss)
                 step0["scales"] = [scale.get(p, 0.0) for p in model.parameters()]
 
-    history = train_steps(eng, model, X, y, STEPS, inspect=inspect)
+    gc.disable()  # the numbers do not depend on it, and micrograd's cycles make it slow
+    try:
+        history = train_steps(eng, model, X, y, STEPS, inspect=inspect)
+    finally:
+        gc.enable()
     gc.collect()  # micrograd's graphs are reference cycles: free them before other tests run
     return dict(X=X, y=y, initial=initial, history=history, step0=step0,
                 final=[p.data for p in model.parameters()])
