@@ -23,14 +23,15 @@
  * owner's reference count tells whether any wrapper into that block is alive. No call per op
  * and no finalizer: when the arena has grown enough (mg_should_collect), the Python layer
  * reads those counts in one step and passes them to mg_collect, which marks, newest block
- * first, everything reachable from (a) every node of a block with a live owner, (b) the young
- * nodes, appended since the mg_collect_begin before last (one comes before the counts are
- * read), and (c) the newest node of a block another thread is appending to. Blocks left
- * without a marked node are freed and their slots reused; nothing moves. A Value is made
- * right after the op that makes its node, but code can run in between (another thread, a
- * finalizer run by the allocator, a signal handler) and collect: (b) and (c) keep such a node
- * until its Value holds its owner. A Value made later for an old node (a `_prev` lookup) is
- * reachable from a live one. A kept graph
+ * first, everything reachable from (a) every node of a block with a live owner, (b) the nodes
+ * each thread's last building call appended, and (c) the young nodes, appended since the
+ * mg_collect_begin before last (one comes before the counts are read). Blocks left without a
+ * marked node are freed and their slots reused; nothing moves. A Value is made right after
+ * the call that makes its node (a Layer's call makes many, then wraps its outputs), and other
+ * threads can run and collect in between: (b) keeps those nodes until the thread's next call.
+ * (c) covers code that runs on the same thread in between (a finalizer run by the allocator,
+ * a signal handler). A Value made later for an old node (a `_prev` lookup) is reachable from
+ * a live one. A kept graph
  * stays whole; a dropped one goes at the next collection. Roots are whole blocks, so the dead
  * nodes that share a block with a live Value stay too, with what they reach: that is why
  * leaves made by Value(x), the long-lived weights, are kept in blocks of their own, where
@@ -64,6 +65,8 @@ typedef struct mg_block {
     uint32_t fresh;             /* `used` at the last mg_collect_begin */
     uint32_t young;             /* `used` at the one before: nodes from here on are roots */
     int pinned;                 /* a thread is appending here (atomic: see thread_exit) */
+    struct mg_thread *thread;   /* the thread that appends or appended here */
+    int stream;                 /* LEAVES or NODES */
     /* the nodes, struct-of-arrays at fixed offsets from the block */
     double data[MG_BLOCK];      /* forward values */
     double grad[MG_BLOCK];      /* gradients */
@@ -90,29 +93,65 @@ static struct {
     uint64_t fresh_seq;         /* blocks from this seq on opened since the last begin */
 } arena;
 
-/* The blocks a thread appends to: leaves made by Value(x) go to their own block, so that a
- * block held by a long-lived leaf (a weight) holds nothing that reaches further. */
+/* What a thread appends to, per stream: leaves made by Value(x) go to blocks of their own,
+ * so that a block held by a long-lived leaf (a weight) holds nothing that reaches further.
+ * The nodes its last building call appended are roots until its next call (the caller is
+ * wrapping them in Values); they start at offset from_off of the block of seq from_seq, and
+ * take in the thread's blocks after it. Threads' records are never freed, only reused. */
 enum { LEAVES, NODES };
-typedef struct { mg_block *cur[2]; } mg_thread;
+typedef struct mg_thread {
+    mg_block *cur[2];           /* the block each stream appends to */
+    uint64_t from_seq[2];       /* where the last call began, per stream */
+    uint32_t from_off[2];
+    int alive;                  /* cleared by thread_exit (atomic) */
+    struct mg_thread *next;     /* all records */
+} mg_thread;
 
 static __thread mg_thread *self;
+static mg_thread *threads;
 static pthread_key_t thread_key;
 static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
 
 static void unpin(mg_block *b) { if (b) __atomic_store_n(&b->pinned, 0, __ATOMIC_RELEASE); }
-static void thread_exit(void *t) { unpin(((mg_thread *)t)->cur[LEAVES]); unpin(((mg_thread *)t)->cur[NODES]); free(t); }
+
+static void thread_exit(void *p) {
+    mg_thread *t = p;
+    unpin(t->cur[LEAVES]);
+    unpin(t->cur[NODES]);
+    __atomic_store_n(&t->alive, 0, __ATOMIC_RELEASE);
+}
+
 static void thread_key_init(void) { (void)pthread_key_create(&thread_key, thread_exit); }
 
-/* This thread's blocks, registered on first use so that thread_exit unpins them. */
+/* This thread's record, made (or taken over from an ended thread) on first use. */
 static mg_thread *thread_self(void) {
-    if (!self) {
-        mg_thread *t = calloc(1, sizeof *t);
+    mg_thread *t = threads;
+    while (t && __atomic_load_n(&t->alive, __ATOMIC_ACQUIRE)) t = t->next;
+    if (!t) {
+        t = calloc(1, sizeof *t);
         if (!t) return NULL;
-        pthread_once(&thread_once, thread_key_init);
-        if (pthread_setspecific(thread_key, t)) { free(t); return NULL; }
-        self = t;
+        t->next = threads;
+        threads = t;
     }
-    return self;
+    pthread_once(&thread_once, thread_key_init);
+    if (pthread_setspecific(thread_key, t)) return NULL;
+    t->cur[LEAVES] = t->cur[NODES] = NULL;
+    t->from_seq[LEAVES] = t->from_seq[NODES] = arena.seq;
+    t->from_off[LEAVES] = t->from_off[NODES] = 0;
+    t->alive = 1;
+    self = t;
+    return t;
+}
+
+/* Every exported function that appends nodes starts here: the nodes of this thread's previous
+ * call stop being roots on their own. Returns 0 when out of memory. */
+static int begin_call(int stream) {
+    mg_thread *t = self ? self : thread_self();
+    if (!t) return 0;
+    mg_block *c = t->cur[stream];
+    t->from_seq[stream] = c ? c->seq : arena.seq;
+    t->from_off[stream] = c ? c->used : 0;
+    return 1;
 }
 
 static mg_block *block_new(void) {
@@ -158,6 +197,8 @@ static mg_block *open_block(mg_thread *t, int stream) {
     arena.since++;
     unpin(t->cur[stream]);
     b->pinned = 1;
+    b->thread = t;
+    b->stream = stream;
     t->cur[stream] = b;
     return b;
 }
@@ -177,8 +218,7 @@ static inline mg_block *block_of(mg_id n) {
  * Returns its id, or MG_ERR. */
 static mg_id append(int stream, uint8_t op, double x, double aux, mg_id a, const mg_block *ka, mg_id b,
                     const mg_block *kb) {
-    mg_thread *t = self ? self : thread_self();
-    if (!t) return MG_ERR(MG_NOMEM);
+    mg_thread *t = self;                /* set by begin_call */
     mg_block *w = t->cur[stream];
     if (!w || w->used == MG_BLOCK || (ka && ka->seq > w->seq) || (kb && kb->seq > w->seq)) {
         w = open_block(t, stream);
@@ -304,8 +344,12 @@ static inline int local_backward(const mg_block *b, uint32_t i, mg_ref ka, mg_re
 // ----------------------------------------------------------------------------
 // building
 
-mg_id mg_leaf(double x) { return append(LEAVES, MG_LEAF, x, 0.0, -1, NULL, -1, NULL); }
-mg_id mg_operand(double k) { return append(NODES, MG_LEAF, k, 0.0, -1, NULL, -1, NULL); }
+#define BEGIN(stream) do { if (!begin_call(stream)) return MG_ERR(MG_NOMEM); } while (0)
+
+static mg_id operand(double k) { return append(NODES, MG_LEAF, k, 0.0, -1, NULL, -1, NULL); }
+
+mg_id mg_leaf(double x) { BEGIN(LEAVES); return append(LEAVES, MG_LEAF, x, 0.0, -1, NULL, -1, NULL); }
+mg_id mg_operand(double k) { BEGIN(NODES); return operand(k); }
 
 typedef double (*binary_fn)(double, double);
 
@@ -322,10 +366,11 @@ static mg_id binary_pair(uint8_t op, binary_fn f, mg_id pair) {
     return binary(op, f, (uint64_t)pair >> MG_PAIR_SHIFT, pair & (((mg_id)1 << MG_PAIR_SHIFT) - 1));
 }
 
-mg_id mg_add(mg_id pair) { return binary_pair(MG_ADD, add_forward, pair); }
-mg_id mg_mul(mg_id pair) { return binary_pair(MG_MUL, mul_forward, pair); }
+mg_id mg_add(mg_id pair) { BEGIN(NODES); return binary_pair(MG_ADD, add_forward, pair); }
+mg_id mg_mul(mg_id pair) { BEGIN(NODES); return binary_pair(MG_MUL, mul_forward, pair); }
 
 mg_id mg_pow(mg_id a, double k, int k_is_int) {
+    BEGIN(NODES);
     mg_block *ka = block_of(a);
     if (!ka) return MG_ERR(MG_BADID);
     double x;
@@ -334,19 +379,23 @@ mg_id mg_pow(mg_id a, double k, int k_is_int) {
     return append(NODES, k_is_int ? MG_POW_INT : MG_POW_FLOAT, x, k, a, ka, -1, NULL);
 }
 
-mg_id mg_relu(mg_id a) {
+static mg_id relu(mg_id a) {
     mg_block *ka = block_of(a);
     if (!ka) return MG_ERR(MG_BADID);
     return append(NODES, MG_RELU, relu_forward(ka->data[OFF(a)]), 0.0, a, ka, -1, NULL);
 }
 
+mg_id mg_relu(mg_id a) { BEGIN(NODES); return relu(a); }
+
 mg_id mg_tanh(mg_id a) {
+    BEGIN(NODES);
     mg_block *ka = block_of(a);
     if (!ka) return MG_ERR(MG_BADID);
     return append(NODES, MG_TANH, tanh_forward(ka->data[OFF(a)]), 0.0, a, ka, -1, NULL);
 }
 
 mg_id mg_exp(mg_id a) {
+    BEGIN(NODES);
     mg_block *ka = block_of(a);
     if (!ka) return MG_ERR(MG_BADID);
     double x;
@@ -356,6 +405,7 @@ mg_id mg_exp(mg_id a) {
 }
 
 mg_id mg_custom(double x, mg_id a, mg_id b, double tag) {
+    BEGIN(NODES);
     mg_block *ka = a < 0 ? NULL : block_of(a), *kb = b < 0 ? NULL : block_of(b);
     if ((a >= 0 && !ka) || (b >= 0 && !kb)) return MG_ERR(MG_BADID);
     if (!ka && kb) return append(NODES, MG_CUSTOM, x, tag, b, kb, -1, NULL);
@@ -369,10 +419,11 @@ mg_id mg_custom(double x, mg_id a, mg_id b, double tag) {
 
 int mg_layer(uint32_t nout, uint32_t nin, const mg_id *w, const mg_id *b, const uint8_t *nonlin,
              const mg_id *x, const double *xk, mg_id *out) {
+    if (!begin_call(NODES)) return MG_NOMEM;
     for (uint32_t j = 0; j < nout; j++) {
         mg_id act = b[j];
         for (uint32_t i = 0; i < nin; i++) {
-            mg_id xi = x[i] >= 0 ? x[i] : mg_operand(xk[i]);
+            mg_id xi = x[i] >= 0 ? x[i] : operand(xk[i]);
             if (FAILED(xi)) return (int)(xi - MG_ERR(0));
             mg_id prod = binary(MG_MUL, mul_forward, w[(size_t)j * nin + i], xi);
             if (FAILED(prod)) return (int)(prod - MG_ERR(0));
@@ -380,7 +431,7 @@ int mg_layer(uint32_t nout, uint32_t nin, const mg_id *w, const mg_id *b, const 
             if (FAILED(act)) return (int)(act - MG_ERR(0));
         }
         if (nonlin[j]) {
-            act = mg_relu(act);
+            act = relu(act);
             if (FAILED(act)) return (int)(act - MG_ERR(0));
         }
         out[j] = act;
@@ -514,20 +565,31 @@ int mg_should_collect(void) {
     return arena.since >= floor;
 }
 
-/* Frees every block that holds no node reachable from a root block (see the design note).
+/* From which offset block b's nodes are roots as the last call of a thread other than
+ * `caller` (MG_BLOCK: none). */
+static uint32_t last_call_from(const mg_block *b, const mg_thread *caller) {
+    const mg_thread *t = b->thread;
+    if (!t || t == caller || !__atomic_load_n(&t->alive, __ATOMIC_ACQUIRE)) return MG_BLOCK;
+    if (b->seq > t->from_seq[b->stream]) return 0;
+    return b->seq == t->from_seq[b->stream] ? t->from_off[b->stream] : MG_BLOCK;
+}
+
+/* Frees every block that holds no node reachable from a root (see the design note).
  * rooted[s] != 0 says slot s has a live owner; slots at or past n have none. token is what
  * mg_collect_begin() returned before the owners were counted; if another begin came since,
- * the call does nothing and returns MG_STALE. After the call, ids in freed blocks are no
- * longer valid, and slot numbers may be reused. */
-int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t token) {
+ * the call does nothing and returns MG_STALE. caller_idle says the calling thread wraps
+ * nothing now, so its last call's nodes need not be kept. After the call, ids in freed
+ * blocks are no longer valid, and slot numbers may be reused. */
+int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t token, int caller_idle) {
+    const mg_thread *caller = caller_idle ? self : NULL;
     if (token != arena.begun) return MG_STALE;
     uint32_t kept = 0;
     for (uint32_t pos = arena.norder; pos-- > 0;) {
         mg_block *b = arena.order[pos];
         int pinned = __atomic_load_n(&b->pinned, __ATOMIC_ACQUIRE);
-        int mine = self && (b == self->cur[LEAVES] || b == self->cur[NODES]);
         uint32_t from = b->slot < n && rooted[b->slot] ? 0 : b->young;
-        if (pinned && !mine && from == b->used) from = b->used - 1;   /* another thread's newest */
+        uint32_t last = last_call_from(b, caller);
+        if (last < from) from = last;
         uint32_t live = 0;
         for (uint32_t i = b->used; i-- > 0;) {
             if (i >= from || b->mark[i]) {

@@ -86,7 +86,7 @@ uint32_t mg_slots(void);                /* slot count; the Python layer keeps on
 uint64_t mg_collect_begin(void);        /* call before reading the owners' counts; returns a token */
 uint64_t mg_created(void);              /* nodes created so far (never wraps in practice) */
 int mg_should_collect(void);
-int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t token);
+int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t token, int caller_idle);
 int64_t mg_live_nodes(void);            /* nodes held in blocks not yet reclaimed */
 int64_t mg_live_blocks(void);
 

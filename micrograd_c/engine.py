@@ -44,19 +44,20 @@ def _count_alone():
 _BASE = _count_alone()          # an owner's count with no Value on it
 
 
-def _collect_once():
-    """One collection; it keeps the nodes made since the one before (see micrograd.c)."""
+def _collect_once(idle):
+    """One collection; it keeps the nodes made since the one before (see micrograd.c), and
+    unless idle, those of this thread's last call, which it may be wrapping."""
     token = lib.mg_collect_begin()
     # One C-level pass with no bytecode in it, so no other thread runs while the counts are read.
     counts = list(map(sys.getrefcount, _slot_owner))
     rooted = bytes(map(_BASE.__lt__, counts))
-    lib.mg_collect(ffi.from_buffer("uint8_t[]", rooted), len(rooted), token)
+    lib.mg_collect(ffi.from_buffer("uint8_t[]", rooted), len(rooted), token, idle)
 
 
 def collect():
     """Reclaims now the C nodes that no Value can reach (it also happens on its own)."""
-    _collect_once()
-    _collect_once()
+    _collect_once(True)
+    _collect_once(True)
 
 
 def live_nodes():
@@ -74,7 +75,7 @@ def _owner_slow(i):
             _owners.extend([owner] * _BLOCK)
             _slot_owner.append(owner)
     if lib.mg_should_collect():
-        _collect_once()
+        _collect_once(False)
     return _owners[i]
 
 
@@ -87,37 +88,6 @@ def _wrap(i):
     except IndexError:
         out._blk = _owner_slow(i)
     return out
-
-
-def _layer(plan, x):
-    """Builds a Layer's neurons on inputs x in one C call (see nn._Plan), as Values; or None
-    when x holds something only micrograd's own path knows what to do with."""
-    if type(x) is not list and type(x) is not tuple:
-        return None
-    m = min(len(x), plan.nin)
-    if m == 0:
-        return None             # micrograd returns the bias itself (or its relu)
-    x = x[:m]
-    if all(map(isinstance, x, _ALWAYS_VALUE)):
-        xs = ffi.new("int64_t[]", list(map(_id_of, x)))
-        ks = ffi.NULL
-    else:
-        ids, nums = [], []
-        for v in x:
-            if isinstance(v, Value):
-                ids.append(v._id)
-                nums.append(0.0)
-            else:
-                k = _number(v)
-                if k is None:
-                    return None
-                ids.append(-1)
-                nums.append(k)
-        xs, ks = ffi.new("int64_t[]", ids), ffi.new("double[]", nums)
-    out = ffi.new("int64_t[]", plan.nout)
-    w = plan.w if m == plan.nin else plan.w_prefix(m)
-    _check(lib.mg_layer(plan.nout, m, w, plan.b, plan.nonlin, xs, ks, out))
-    return list(map(_wrap, out))
 
 
 def _exception(status):
@@ -199,7 +169,6 @@ _data, _set_data = lib.mg_data, lib.mg_set_data
 _grad, _set_grad = lib.mg_grad, lib.mg_set_grad
 _pow = lib.mg_pow
 _id_of = operator.attrgetter("_id")
-_ALWAYS_VALUE = itertools.repeat(None)          # set to Value below
 
 
 # _binary and _unary inline _wrap: a Python call would cost about a third of an op.
@@ -363,4 +332,37 @@ def _restore(data, grad, state):
     return v
 
 
+# --- nn's fast path ------------------------------------------------------------------------
+
 _ALWAYS_VALUE = itertools.repeat(Value)
+
+
+def _layer(plan, x):
+    """Builds a Layer's neurons on inputs x in one C call (see nn._Plan), as Values; or None
+    when x holds something only micrograd's own path knows what to do with."""
+    if type(x) is not list and type(x) is not tuple:
+        return None
+    m = min(len(x), plan.nin)
+    if m == 0:
+        return None             # micrograd returns the bias itself (or its relu)
+    x = x[:m]
+    if all(map(isinstance, x, _ALWAYS_VALUE)):
+        xs = ffi.new("int64_t[]", list(map(_id_of, x)))
+        ks = ffi.NULL
+    else:
+        ids, nums = [], []
+        for v in x:
+            if isinstance(v, Value):
+                ids.append(v._id)
+                nums.append(0.0)
+            else:
+                k = _number(v)
+                if k is None:
+                    return None
+                ids.append(-1)
+                nums.append(k)
+        xs, ks = ffi.new("int64_t[]", ids), ffi.new("double[]", nums)
+    out = ffi.new("int64_t[]", plan.nout)
+    w = plan.w if m == plan.nin else plan.w_prefix(m)
+    _check(lib.mg_layer(plan.nout, m, w, plan.b, plan.nonlin, xs, ks, out))
+    return list(map(_wrap, out))

@@ -270,3 +270,49 @@ def test_threads_training_their_own_models(ref, impl):
     for i, m in enumerate(_models(ref, n)):
         hist_ref, final_ref = _train(m, steps=20)
         assert alone[i][0][:20] == pytest.approx(hist_ref, rel=1e-9)
+
+
+STRESS = r"""
+import random, sys, threading
+from micrograd_c.engine import Value
+from micrograd_c.nn import MLP
+
+def make(seed):
+    random.seed(seed)
+    m = MLP(3, [16, 16, 1])
+    return m, [[random.uniform(-1, 1) for _ in range(3)] for _ in range(8)]
+
+def work(m, xs, out):
+    for _ in range(150):
+        loss = sum((m(list(map(Value, x))) - 1.0) ** 2 for x in xs)
+        m.zero_grad()
+        loss.backward()
+        for p in m.parameters():
+            p.data -= 0.001 * p.grad
+    out.append(loss.data)
+
+alone = []
+for s in range(4):
+    out = []
+    work(*make(s), out)
+    alone.append(out[0])
+sys.setswitchinterval(1e-6)   # switch threads as often as the interpreter can
+models = [make(s) for s in range(4)]
+outs = [[] for _ in range(4)]
+threads = [threading.Thread(target=work, args=(*models[s], outs[s])) for s in range(4)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+assert [o[0] for o in outs] == alone, (outs, alone)
+print("same")
+"""
+
+
+def test_threads_switching_constantly_while_layers_wrap_their_outputs(impl):
+    # A Layer's call makes many nodes, then wraps its outputs in Python; other threads run
+    # and collect in between. A crash here (a freed node) kills the subprocess.
+    import subprocess
+
+    run = subprocess.run([sys.executable, "-c", STRESS], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and run.stdout.strip() == "same", run.stderr[-2000:]
