@@ -288,6 +288,12 @@ class Value:
         """This node's local chain rule alone, to call by hand as in the lecture."""
         return self._local_backward
 
+    @_backward.setter
+    def _backward(self, fn):
+        raise AttributeError(
+            "micrograd_c computes backward in C and cannot run a Python _backward; build the op "
+            "from Value's operations (+, *, **, relu, tanh, exp) instead")
+
     def _local_backward(self):
         _check(lib.mg_backward_node(self._id))
 
