@@ -474,20 +474,19 @@ static const mg_ref NO_REF = {NULL, NULL};
 
 /* Points ref at child k's data and grad, and marks k for a visit of its own (counted in
  * `left` and in its block's `pending`). A macro, so that `left` stays in a register. */
-#define VISIT(k, ref)                                                       \
+#define VISIT_KID(k, ref)                                                   \
     do {                                                                    \
-        int32_t k_ = (k);                                                   \
-        if (k_ >= 0) {                                                      \
-            mg_block *c_ = slots[(uint32_t)k_ >> MG_BLOCK_SHIFT];           \
-            uint32_t o_ = OFF(k_);                                          \
-            if (!c_->mark[o_]) {                                            \
-                c_->mark[o_] = 1;                                           \
-                c_->pending++;                                              \
-                left++;                                                     \
-            }                                                               \
-            (ref) = (mg_ref){&c_->data[o_], &c_->grad[o_]};                 \
+        uint32_t k_ = (uint32_t)(k);                                        \
+        mg_block *c_ = slots[k_ >> MG_BLOCK_SHIFT];                         \
+        uint32_t o_ = OFF(k_);                                              \
+        if (!c_->mark[o_]) {                                                \
+            c_->mark[o_] = 1;                                               \
+            c_->pending++;                                                  \
+            left++;                                                         \
         }                                                                   \
+        (ref) = (mg_ref){&c_->data[o_], &c_->grad[o_]};                     \
     } while (0)
+#define VISIT(k, ref) do { if ((k) >= 0) VISIT_KID(k, ref); } while (0)
 
 int mg_backward(mg_id root) {
     mg_block *rb = block_of(root);
@@ -507,14 +506,15 @@ int mg_backward(mg_id root) {
             b->mark[i] = 0;
             left--;
             mg_ref ka = NO_REF, kb = NO_REF;
-            VISIT(b->kid0[i], ka);
-            VISIT(b->kid1[i], kb);
             uint8_t op = b->op[i];
-            if (op == MG_MUL) {             /* the two commonest ops first, out of the switch */
-                mul_backward(b->grad[i], ka, kb);
-            } else if (op == MG_ADD) {
-                add_backward(b->grad[i], ka, kb);
+            if (op == MG_MUL || op == MG_ADD) { /* the commonest ops, out of the switch */
+                VISIT_KID(b->kid0[i], ka);
+                VISIT_KID(b->kid1[i], kb);
+                if (op == MG_MUL) mul_backward(b->grad[i], ka, kb);
+                else add_backward(b->grad[i], ka, kb);
             } else {
+                VISIT(b->kid0[i], ka);
+                VISIT(b->kid1[i], kb);
                 int st = local_backward(b, i, ka, kb);
                 if (st && !status) status = st;
             }
