@@ -26,7 +26,9 @@ class Module:
         return {k: v for k, v in self.__dict__.items() if k != "_plan"}
 
 
-_w_of, _b_of, _nonlin_of = operator.attrgetter("w"), operator.attrgetter("b"), operator.attrgetter("nonlin")
+_w_of = operator.attrgetter("w")
+_b_of = operator.attrgetter("b")
+_nonlin_of = operator.attrgetter("nonlin")
 
 
 class _Plan:
@@ -44,14 +46,20 @@ class _Plan:
         self.nin = len(self.ws[0]) if neurons else 0
         self.w = self.b = self.nonlin = None
         values = [v for w in self.ws for v in w] + self.bs
-        plain = all(type(n).__call__ is Neuron.__call__ for n in neurons)   # no overridden call
-        if plain and self.nin and all(len(w) == self.nin for w in self.ws) and all(isinstance(v, Value) for v in values):
+        takes = (self.nin
+                 and all(type(n).__call__ is Neuron.__call__ for n in neurons)  # none overridden
+                 and all(len(w) == self.nin for w in self.ws)
+                 and all(isinstance(v, Value) for v in values))
+        if takes:
             self.w = ffi.new("int64_t[]", [v._id for w in self.ws for v in w])
             self.b = ffi.new("int64_t[]", [v._id for v in self.bs])
             self.nonlin = ffi.new("uint8_t[]", [bool(f) for f in self.nonlins])
 
     def fits(self, neurons):
-        return (neurons == self.neurons and list(map(_w_of, neurons)) == self.ws and list(map(_b_of, neurons)) == self.bs
+        # list equality of Values is identity, element by element, at C speed
+        return (neurons == self.neurons
+                and list(map(_w_of, neurons)) == self.ws
+                and list(map(_b_of, neurons)) == self.bs
                 and list(map(_nonlin_of, neurons)) == self.nonlins)
 
     def w_prefix(self, m):
