@@ -472,8 +472,8 @@ static inline int mark(int32_t k) {
 
 static const mg_ref NO_REF = {NULL, NULL};
 
-/* Points ref at child k's data and grad, and marks k for a visit of its own (counted in
- * `left` and in its block's `pending`). A macro, so that `left` stays in a register. */
+/* Points ref at child k's data and grad, and marks k for a visit of its own (counted in its
+ * block's `pending`). */
 #define VISIT_KID(k, ref)                                                   \
     do {                                                                    \
         uint32_t k_ = (uint32_t)(k);                                        \
@@ -482,7 +482,6 @@ static const mg_ref NO_REF = {NULL, NULL};
         if (!c_->mark[o_]) {                                                \
             c_->mark[o_] = 1;                                               \
             c_->pending++;                                                  \
-            left++;                                                         \
         }                                                                   \
         (ref) = (mg_ref){&c_->data[o_], &c_->grad[o_]};                     \
     } while (0)
@@ -497,14 +496,12 @@ int mg_backward(mg_id root) {
     rb->grad[r] = 1.0;
     rb->mark[r] = 1;
     rb->pending = 1;
-    uint64_t left = 1;                  /* marked nodes not visited yet, all blocks */
-    for (uint32_t pos = rb->pos + 1; pos-- > 0 && left;) {
+    for (uint32_t pos = rb->pos + 1; pos-- > 0;) {   /* blocks with nothing marked cost a test */
         mg_block *b = arena.order[pos];
         if (!b->pending) continue;
         for (uint32_t i = b == rb ? r + 1 : b->used; i-- > 0;) {
             if (!b->mark[i]) continue;
             b->mark[i] = 0;
-            left--;
             mg_ref ka = NO_REF, kb = NO_REF;
             uint8_t op = b->op[i];
             if (op == MG_MUL || op == MG_ADD) { /* the commonest ops, out of the switch */
