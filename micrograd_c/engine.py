@@ -13,7 +13,12 @@ import sys
 import threading
 import weakref
 
-from micrograd_c._core import ffi, lib
+try:
+    from micrograd_c._core import ffi, lib
+except ImportError as exc:  # a source checkout that was never built
+    raise ImportError(
+        "micrograd_c's C core is not built here (%s). Install it with `pip install .` and run "
+        "from another directory, or build it in place with `pip install -e .`" % exc) from exc
 
 if not lib.mg_glue_holds_gil():
     raise ImportError(
