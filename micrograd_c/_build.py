@@ -44,7 +44,7 @@ ffibuilder.set_source(
     GLUE,
     sources=[os.path.join(CSRC, "micrograd.c")],
     include_dirs=[CSRC],
-    extra_compile_args=["-O2", "-ffp-contract=off", "-fno-fast-math", "-Werror=switch", "-std=gnu11"],
+    extra_compile_args=["-O3", "-ffp-contract=off", "-fno-fast-math", "-Werror=switch", "-std=gnu11"],
 )
 
 if __name__ == "__main__":
