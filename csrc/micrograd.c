@@ -31,14 +31,16 @@
  * threads can run and collect in between: (b) keeps those nodes until the thread's next call.
  * (c) covers code that runs on the same thread in between (a finalizer run by the allocator,
  * a signal handler). A Value made later for an old node (a `_prev` lookup) is reachable from
- * a live one. A kept graph
- * stays whole; a dropped one goes at the next collection. Roots are whole blocks, so the dead
- * nodes that share a block with a live Value stay too, with what they reach: that is why
- * leaves made by Value(x), the long-lived weights, are kept in blocks of their own, where
- * they reach nothing. Ids are reused with their slots, so they never run out.
+ * a live one. A kept graph stays whole; a dropped one goes at the next collection. Roots are
+ * whole blocks, so the dead nodes that share a block with a live Value stay too, with what
+ * they reach: that is why leaves made by Value(x), the long-lived weights, are kept in blocks
+ * of their own, where they reach nothing. Ids are reused with their slots, so they never run
+ * out. Collections come when the blocks opened since the last one outnumber the blocks it
+ * kept (at least MG_MIN_COLLECT), so a loop runs at flat memory.
  *
  * Threads. The cffi glue holds the GIL for the whole of every call, so calls never overlap;
- * only the end-of-thread destructor runs outside it, and it touches one atomic field.
+ * only the end-of-thread destructor runs outside it, and it touches atomic fields only (its
+ * blocks' `pinned`, its record's `alive`).
  */
 #include "micrograd.h"
 
