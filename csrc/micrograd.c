@@ -62,7 +62,7 @@ typedef struct mg_block {
     uint64_t seq;               /* creation order of blocks */
     uint32_t slot;              /* where ids find it */
     uint32_t used;              /* nodes appended so far */
-    uint32_t pending;           /* marked nodes the current sweep has not reached yet */
+    uint32_t pending;           /* the sweep marked a node here it has not reached yet */
     uint32_t pos;               /* index in arena.order */
     uint32_t fresh;             /* `used` at the last mg_collect_begin */
     uint32_t young;             /* `used` at the one before: nodes from here on are roots */
@@ -462,20 +462,10 @@ mg_id mg_child(mg_id n, int which) {
 // ----------------------------------------------------------------------------
 // backward
 
-/* Marks node k (a child of a node being swept); returns 1 if it was not marked yet. */
-static inline int mark(int32_t k) {
-    mg_block *b = arena.slot[(uint32_t)k >> MG_BLOCK_SHIFT];
-    uint32_t i = OFF(k);
-    if (b->mark[i]) return 0;
-    b->mark[i] = 1;
-    b->pending++;
-    return 1;
-}
-
 static const mg_ref NO_REF = {NULL, NULL};
 
-/* Points ref at child k's data and grad, and marks k for a visit of its own (counted in its
- * block's `pending`). */
+/* Points ref at child k's data and grad, and marks k for a visit of its own (and its block
+ * as having one). */
 #define VISIT_KID(k, ref)                                                   \
     do {                                                                    \
         uint32_t k_ = (uint32_t)(k);                                        \
@@ -483,7 +473,7 @@ static const mg_ref NO_REF = {NULL, NULL};
         uint32_t o_ = OFF(k_);                                              \
         if (!c_->mark[o_]) {                                                \
             c_->mark[o_] = 1;                                               \
-            c_->pending++;                                                  \
+            c_->pending = 1;                                                \
         }                                                                   \
         (ref) = (mg_ref){&c_->data[o_], &c_->grad[o_]};                     \
     } while (0)
@@ -501,6 +491,7 @@ int mg_backward(mg_id root) {
     for (uint32_t pos = rb->pos + 1; pos-- > 0;) {   /* blocks with nothing marked cost a test */
         mg_block *b = arena.order[pos];
         if (!b->pending) continue;
+        b->pending = 0;                 /* nothing marks this block again once the sweep is in it */
         for (uint32_t i = b == rb ? r + 1 : b->used; i-- > 0;) {
             if (!b->mark[i]) continue;
             b->mark[i] = 0;
@@ -517,7 +508,6 @@ int mg_backward(mg_id root) {
                 int st = local_backward(b, i, ka, kb);
                 if (st && !status) status = st;
             }
-            if (!--b->pending) break;
         }
     }
     return status;
@@ -573,6 +563,9 @@ static uint32_t last_call_from(const mg_block *b, const mg_thread *caller) {
     return b->seq == t->from_seq[b->stream] ? t->from_off[b->stream] : MG_BLOCK;
 }
 
+/* Marks node k as reachable from a root (its block is older than the one being looked at). */
+static inline void mark_live(int32_t k) { arena.slot[(uint32_t)k >> MG_BLOCK_SHIFT]->mark[OFF(k)] = 1; }
+
 /* Frees every block that holds no node reachable from a root (see the design note).
  * rooted[s] != 0 says slot s has a live owner; slots at or past n have none. token is what
  * mg_collect_begin() returned before the owners were counted; if another begin came since,
@@ -593,14 +586,13 @@ int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t token, int caller_idl
         for (uint32_t i = b->used; i-- > 0;) {
             if (i >= from || b->mark[i]) {
                 live++;
-                if (b->kid0[i] >= 0) mark(b->kid0[i]);
-                if (b->kid1[i] >= 0) mark(b->kid1[i]);
+                if (b->kid0[i] >= 0) mark_live(b->kid0[i]);
+                if (b->kid1[i] >= 0) mark_live(b->kid1[i]);
             } else {
                 b->kid0[i] = b->kid1[i] = -1;   /* dead for good: its children may go */
             }
             b->mark[i] = 0;
         }
-        b->pending = 0;
         if (live || pinned) {       /* a block being appended to stays */
             arena.order[pos] = b;
             kept += b->seq < arena.young_seq;   /* young blocks are not what the next wait scales with */
