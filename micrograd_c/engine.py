@@ -84,14 +84,19 @@ def _owner_slow(i):
     return _owners[i]
 
 
+def _owner_of(i):
+    """The owner a Value of node i refers to; or raises for a failed op."""
+    try:
+        return _owners[i]
+    except IndexError:
+        return _owner_slow(i)
+
+
 def _wrap(i):
     """A new Value for node i, or the exception of the failed op that returned i."""
     out = _new(Value)
     out._id = i
-    try:
-        out._blk = _owners[i]
-    except IndexError:
-        out._blk = _owner_slow(i)
+    out._blk = _owner_of(i)
     return out
 
 
@@ -176,7 +181,7 @@ _pow = lib.mg_pow
 _id_of = operator.attrgetter("_id")
 
 
-# _binary and _unary inline _wrap: a Python call would cost about a third of an op.
+# _binary and _unary inline _wrap: two more Python calls would cost about a third of an op.
 
 def _binary(op):
     """A binary dunder over op(a << _PAIR | b); a number operand becomes a leaf first."""
@@ -227,10 +232,7 @@ class Value:
             raise TypeError("Value data must be a real number, not %s" % type(data).__name__)
         i = _custom(x, _children, _op) if _children or _op else lib.mg_leaf(x)
         self._id = i
-        try:
-            self._blk = _owners[i]
-        except IndexError:
-            self._blk = _owner_slow(i)
+        self._blk = _owner_of(i)
         if label:
             self.label = label
 
