@@ -450,7 +450,6 @@ void mg_set_data(mg_id n, double x) { mg_block *b = block_of(n); if (b) b->data[
 void mg_set_grad(mg_id n, double g) { mg_block *b = block_of(n); if (b) b->grad[OFF(n)] = g; }
 int mg_op(mg_id n) { mg_block *b = block_of(n); return b ? b->op[OFF(n)] : -1; }
 double mg_aux(mg_id n) { mg_block *b = block_of(n); return b ? b->aux[OFF(n)] : NAN; }
-int mg_valid(mg_id n) { return block_of(n) != NULL; }
 const char *mg_op_name(int op) { return op >= 0 && op < MG_OP_COUNT ? OP_NAME[op] : ""; }
 
 mg_id mg_child(mg_id n, int which) {
@@ -541,7 +540,6 @@ uint64_t mg_collect_begin(void) {
     return ++arena.begun;
 }
 uint64_t mg_created(void) { return arena.created; }
-int64_t mg_live_blocks(void) { return arena.norder; }
 
 int64_t mg_live_nodes(void) {
     int64_t n = 0;

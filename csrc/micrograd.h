@@ -74,7 +74,6 @@ void mg_set_grad(mg_id n, double g);
 int mg_op(mg_id n);
 double mg_aux(mg_id n);                 /* the exponent of a pow, the tag of a custom node */
 mg_id mg_child(mg_id n, int which);     /* which = 0 or 1; -1 where there is none */
-int mg_valid(mg_id n);
 const char *mg_op_name(int op);         /* micrograd's _op for an op that has a fixed one, else "" */
 
 /* --- backward --- */
@@ -88,7 +87,6 @@ uint64_t mg_created(void);              /* nodes created so far (never wraps in 
 int mg_should_collect(void);
 int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t token, int caller_idle);
 int64_t mg_live_nodes(void);            /* nodes held in blocks not yet reclaimed */
-int64_t mg_live_blocks(void);
 
 /* defined by the cffi glue, not by micrograd.c: 1 when called through glue that keeps the GIL */
 int mg_glue_holds_gil(void);
