@@ -358,7 +358,8 @@ def _layer(plan, x):
     m = min(len(x), plan.nin)
     if m == 0:
         return None             # micrograd returns the bias itself (or its relu)
-    x = x[:m]
+    if m < len(x):
+        x = x[:m]               # zip stops at the shorter
     if all(map(isinstance, x, _ALWAYS_VALUE)):
         xs = ffi.new("int64_t[]", list(map(_id_of, x)))
         ks = ffi.NULL
