@@ -547,6 +547,14 @@ int64_t mg_live_nodes(void) {
     return n;
 }
 
+int64_t mg_arena_bytes(void) {
+    int64_t n = (int64_t)arena.norder * sizeof(mg_block);
+    n += (int64_t)arena.slotcap * sizeof(mg_block *) + (int64_t)arena.ordercap * sizeof(mg_block *);
+    n += (int64_t)arena.freecap * sizeof(uint32_t);
+    for (const mg_thread *t = threads; t; t = t->next) n += sizeof *t;
+    return n;
+}
+
 int mg_should_collect(void) {
     uint32_t floor = arena.kept > MG_MIN_COLLECT ? arena.kept : MG_MIN_COLLECT;
     return arena.since >= floor;

@@ -26,7 +26,7 @@ if not lib.mg_glue_holds_gil():
         "which the core relies on not happening; rebuild micrograd_c against a cffi it supports"
     )
 
-__all__ = ["Value", "collect", "live_nodes"]
+__all__ = ["Value", "arena_bytes", "collect", "live_nodes"]
 
 _SHIFT = lib.MG_BLOCK_SHIFT
 _ERROR = 1 << lib.MG_ERROR_SHIFT
@@ -68,6 +68,11 @@ def collect():
 def live_nodes():
     """How many C nodes the arena holds now (reachable or not yet reclaimed)."""
     return lib.mg_live_nodes()
+
+
+def arena_bytes():
+    """Bytes the C arena holds now (node blocks and their tables; the Python objects aside)."""
+    return lib.mg_arena_bytes()
 
 
 def _owner_slow(i):
