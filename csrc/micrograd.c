@@ -62,7 +62,7 @@ typedef struct mg_block {
     uint64_t seq;               /* creation order of blocks */
     uint32_t slot;              /* where ids find it */
     uint32_t used;              /* nodes appended so far */
-    uint32_t pending;           /* the sweep marked a node here it has not reached yet */
+    uint32_t pending;           /* a node here is marked and not yet visited (backward or collection) */
     uint32_t pos;               /* index in arena.order */
     uint32_t fresh;             /* `used` at the last mg_collect_begin */
     uint32_t young;             /* `used` at the one before: nodes from here on are roots */
@@ -107,6 +107,9 @@ typedef struct mg_thread {
     uint32_t from_off[2];
     int alive;                  /* cleared by thread_exit (atomic) */
     struct mg_thread *next;     /* all records */
+    mg_id *layer_out[2];        /* mg_net_forward's layer outputs, alternately */
+    uint32_t layer_cap[2];
+    const mg_id *last_out;      /* the outputs of the last mg_net_forward: one of the two */
 } mg_thread;
 
 static __thread mg_thread *self;
@@ -371,6 +374,17 @@ static mg_id binary_pair(uint8_t op, binary_fn f, mg_id pair) {
 mg_id mg_add(mg_id pair) { BEGIN(NODES); return binary_pair(MG_ADD, add_forward, pair); }
 mg_id mg_mul(mg_id pair) { BEGIN(NODES); return binary_pair(MG_MUL, mul_forward, pair); }
 
+/* a op k: the number's leaf, then the node, as micrograd's Value(k) before the op. */
+static mg_id binary_k(uint8_t op, binary_fn f, mg_id a, double k) {
+    if (!block_of(a)) return MG_ERR(MG_BADID);
+    mg_id kid = operand(k);
+    if (kid >= MG_ERR(0)) return kid;
+    return binary(op, f, a, kid);
+}
+
+mg_id mg_add_k(mg_id a, double k) { BEGIN(NODES); return binary_k(MG_ADD, add_forward, a, k); }
+mg_id mg_mul_k(mg_id a, double k) { BEGIN(NODES); return binary_k(MG_MUL, mul_forward, a, k); }
+
 mg_id mg_pow(mg_id a, double k, int k_is_int) {
     BEGIN(NODES);
     mg_block *ka = block_of(a);
@@ -415,31 +429,111 @@ mg_id mg_custom(double x, mg_id a, mg_id b, double tag) {
 }
 
 // ----------------------------------------------------------------------------
-// nn: whole neurons in one call
+// nn: a whole Neuron, Layer or MLP call in one go
 
-#define FAILED(id) ((id) >= MG_ERR(0))
+/* The block of a node known to be live (the caller checked its id), and its data. */
+#define LIVE_BLOCK(n) (arena.slot[(uint64_t)(n) >> MG_BLOCK_SHIFT])
+#define LIVE_DATA(n) (LIVE_BLOCK(n)->data[OFF(n)])
 
-int mg_layer(uint32_t nout, uint32_t nin, const mg_id *w, const mg_id *b, const uint8_t *nonlin,
-             const mg_id *x, const double *xk, mg_id *out) {
-    if (!begin_call(NODES)) return MG_NOMEM;
-    for (uint32_t j = 0; j < nout; j++) {
-        mg_id act = b[j];
-        for (uint32_t i = 0; i < nin; i++) {
-            mg_id xi = x[i] >= 0 ? x[i] : operand(xk[i]);
-            if (FAILED(xi)) return (int)(xi - MG_ERR(0));
-            mg_id prod = binary(MG_MUL, mul_forward, w[(size_t)j * nin + i], xi);
-            if (FAILED(prod)) return (int)(prod - MG_ERR(0));
-            act = binary(MG_ADD, add_forward, act, prod);
-            if (FAILED(act)) return (int)(act - MG_ERR(0));
+int mg_net_check(mg_net *net) {
+    uint64_t seq = 0;
+    for (uint32_t l = 0; l < net->nlayers; l++) {
+        const mg_layer_spec *L = &net->layers[l];
+        if (L->nin == 0 || L->nout == 0 || (l && L->nin != net->layers[l - 1].nout)) return MG_BADID;
+        for (size_t i = 0; i < (size_t)L->nout * L->nin + L->nout; i++) {
+            mg_id p = i < (size_t)L->nout * L->nin ? L->w[i] : L->b[i - (size_t)L->nout * L->nin];
+            const mg_block *k = block_of(p);
+            if (!k) return MG_BADID;
+            if (k->seq > seq) seq = k->seq;
         }
-        if (nonlin[j]) {
-            act = relu(act);
-            if (FAILED(act)) return (int)(act - MG_ERR(0));
-        }
-        out[j] = act;
     }
+    net->seq = seq;
     return MG_OK;
 }
+
+/* Thread t's two buffers of layer outputs, with room for the widest layer of net. */
+static int net_buffers(mg_thread *t, const mg_net *net) {
+    uint32_t need = 1;
+    for (uint32_t l = 0; l < net->nlayers; l++)
+        if (net->layers[l].nout > need) need = net->layers[l].nout;
+    for (int k = 0; k < 2; k++)
+        if (!grow((void **)&t->layer_out[k], &t->layer_cap[k], need, sizeof(mg_id))) return 0;
+    return 1;
+}
+
+/* The block thread t appends nodes to, with room for n more nodes whose children lie in blocks
+ * no newer than seq `need`: the current one, or a new one (NULL when out of memory). */
+static inline mg_block *room(mg_thread *t, uint32_t n, uint64_t need) {
+    mg_block *w = t->cur[NODES];
+    if (w && w->used + n <= MG_BLOCK && w->seq >= need) return w;
+    return open_block(t, NODES);
+}
+
+/* Appends a node to block w, which has room; a and b are live ids or -1. */
+static inline mg_id push(mg_block *w, uint8_t op, double x, mg_id a, mg_id b) {
+    uint32_t i = w->used++;
+    w->data[i] = x;
+    w->grad[i] = 0.0;
+    w->kid0[i] = (int32_t)a;
+    w->kid1[i] = (int32_t)b;
+    w->op[i] = op;
+    arena.created++;
+    return ID(w, i);
+}
+
+#define ROOM(n, need) do { if (!(w = room(t, (n), (need)))) return MG_ERR(MG_NOMEM); } while (0)
+
+mg_id mg_net_forward(const mg_net *net, const mg_id *x, const double *xk, uint32_t nx) {
+    if (!begin_call(NODES)) return MG_ERR(MG_NOMEM);
+    mg_thread *t = self;
+    t->last_out = NULL;
+    if (!net_buffers(t, net)) return MG_ERR(MG_NOMEM);
+    uint64_t need = net->seq;                           /* the children's newest block */
+    for (uint32_t i = 0; i < nx; i++) {
+        if (x[i] < 0) continue;
+        const mg_block *k = block_of(x[i]);
+        if (!k) return MG_ERR(MG_BADID);
+        if (k->seq > need) need = k->seq;
+    }
+    mg_block *w;
+    ROOM(0, need);
+    const mg_id *in = x;
+    for (uint32_t l = 0; l < net->nlayers; l++) {
+        const mg_layer_spec *L = &net->layers[l];
+        uint32_t m = l || nx > L->nin ? L->nin : nx;    /* zip stops at the shorter */
+        mg_id *out = t->layer_out[l & 1];
+        for (uint32_t j = 0; j < L->nout; j++) {
+            const mg_id *wj = L->w + (size_t)j * L->nin;
+            mg_id act = L->b[j];
+            double sum = LIVE_DATA(act);
+            for (uint32_t i = 0; i < m; i++) {
+                mg_id xi = in[i];
+                double xv;
+                ROOM(3, 0);
+                if (xi < 0) {                           /* a number: a leaf of its own, as Value(k) */
+                    xv = xk[i];
+                    xi = push(w, MG_LEAF, xv, -1, -1);
+                } else {
+                    xv = LIVE_DATA(xi);
+                }
+                double p = mul_forward(LIVE_DATA(wj[i]), xv);
+                mg_id prod = push(w, MG_MUL, p, wj[i], xi);
+                sum = add_forward(sum, p);
+                act = push(w, MG_ADD, sum, act, prod);
+            }
+            if (L->nonlin[j]) {
+                ROOM(1, 0);
+                act = push(w, MG_RELU, relu_forward(sum), act, -1);
+            }
+            out[j] = act;
+        }
+        in = out;
+    }
+    t->last_out = in;
+    return in[0];
+}
+
+const mg_id *mg_net_outputs(void) { return self ? self->last_out : NULL; }
 
 // ----------------------------------------------------------------------------
 // reading and writing
@@ -448,6 +542,7 @@ double mg_data(mg_id n) { mg_block *b = block_of(n); return b ? b->data[OFF(n)] 
 double mg_grad(mg_id n) { mg_block *b = block_of(n); return b ? b->grad[OFF(n)] : NAN; }
 void mg_set_data(mg_id n, double x) { mg_block *b = block_of(n); if (b) b->data[OFF(n)] = x; }
 void mg_set_grad(mg_id n, double g) { mg_block *b = block_of(n); if (b) b->grad[OFF(n)] = g; }
+void mg_zero_grads(const mg_id *ids, uint32_t n) { for (uint32_t i = 0; i < n; i++) mg_set_grad(ids[i], 0.0); }
 int mg_op(mg_id n) { mg_block *b = block_of(n); return b ? b->op[OFF(n)] : -1; }
 double mg_aux(mg_id n) { mg_block *b = block_of(n); return b ? b->aux[OFF(n)] : NAN; }
 const char *mg_op_name(int op) { return op >= 0 && op < MG_OP_COUNT ? OP_NAME[op] : ""; }
@@ -570,7 +665,11 @@ static uint32_t last_call_from(const mg_block *b, const mg_thread *caller) {
 }
 
 /* Marks node k as reachable from a root (its block is older than the one being looked at). */
-static inline void mark_live(int32_t k) { arena.slot[(uint32_t)k >> MG_BLOCK_SHIFT]->mark[OFF(k)] = 1; }
+static inline void mark_live(int32_t k) {
+    mg_block *c = arena.slot[(uint32_t)k >> MG_BLOCK_SHIFT];
+    c->mark[OFF(k)] = 1;
+    c->pending = 1;
+}
 
 /* Frees every block that holds no node reachable from a root (see the design note).
  * rooted[s] != 0 says slot s has a live owner; slots at or past n have none. token is what
@@ -589,15 +688,18 @@ int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t token, int caller_idl
         uint32_t last = last_call_from(b, caller);
         if (last < from) from = last;
         uint32_t live = 0;
-        for (uint32_t i = b->used; i-- > 0;) {
-            if (i >= from || b->mark[i]) {
-                live++;
-                if (b->kid0[i] >= 0) mark_live(b->kid0[i]);
-                if (b->kid1[i] >= 0) mark_live(b->kid1[i]);
-            } else {
-                b->kid0[i] = b->kid1[i] = -1;   /* dead for good: its children may go */
+        if (from < b->used || b->pending || pinned) {   /* else nothing here is live: no node to visit */
+            for (uint32_t i = b->used; i-- > 0;) {
+                if (i >= from || b->mark[i]) {
+                    live++;
+                    if (b->kid0[i] >= 0) mark_live(b->kid0[i]);
+                    if (b->kid1[i] >= 0) mark_live(b->kid1[i]);
+                } else {
+                    b->kid0[i] = b->kid1[i] = -1;   /* dead for good: its children may go */
+                }
+                b->mark[i] = 0;
             }
-            b->mark[i] = 0;
+            b->pending = 0;
         }
         if (live || pinned) {       /* a block being appended to stays */
             arena.order[pos] = b;

@@ -52,25 +52,50 @@ mg_id mg_leaf(double x);                /* Value(x): kept with the other leaves 
 mg_id mg_operand(double k);             /* the leaf of a number operand, as in a + 1 */
 mg_id mg_add(mg_id pair);
 mg_id mg_mul(mg_id pair);
+mg_id mg_add_k(mg_id a, double k);      /* a + k for a number k: its leaf, then the sum, in one call */
+mg_id mg_mul_k(mg_id a, double k);      /* a * k likewise */
 mg_id mg_pow(mg_id a, double k, int k_is_int);
 mg_id mg_relu(mg_id a);
 mg_id mg_tanh(mg_id a);
 mg_id mg_exp(mg_id a);
 mg_id mg_custom(double x, mg_id a, mg_id b, double tag);   /* a, b: children or -1; tag: caller's op-name index */
 
-/* --- nn: a Layer's (or a Neuron's) call in one go ---
- * Appends the nodes micrograd's Neuron calls make, in their order, neuron after neuron:
- * act = b[j]; for each input i: act = act + w[j * nin + i] * x[i]; then relu(act) if
- * nonlin[j]. x[i] < 0 stands for the number xk[i], which gets its leaf as in `w * 2.0`.
- * out[j] gets neuron j's output. Returns an mg_status. */
-int mg_layer(uint32_t nout, uint32_t nin, const mg_id *w, const mg_id *b, const uint8_t *nonlin,
-             const mg_id *x, const double *xk, mg_id *out);
+/* --- nn: a whole Neuron, Layer or MLP call in one go ---
+ * A layer's neurons, as micrograd's Neuron calls build them: for neuron j,
+ * act = b[j]; for each input i: act = act + w[j * nin + i] * x[i]; then relu(act) if nonlin[j]. */
+typedef struct {
+    uint32_t nin;               /* weights per neuron */
+    uint32_t nout;              /* neurons */
+    const mg_id *w;             /* nout * nin weight ids, neuron after neuron */
+    const mg_id *b;             /* nout bias ids */
+    const uint8_t *nonlin;      /* nout flags: relu after the sum */
+} mg_layer_spec;
+
+typedef struct {
+    uint32_t nlayers;
+    const mg_layer_spec *layers; /* layer l + 1 takes layer l's outputs: its nin is their count */
+    uint64_t seq;               /* set by mg_net_check: the newest block holding a parameter */
+} mg_net;
+
+/* Checks that every parameter id is live and the layers chain; sets net->seq. Returns an
+ * mg_status; mg_net_forward trusts a net that passed, as long as its parameters live. */
+int mg_net_check(mg_net *net);
+
+/* Appends the nodes of the net's layers on inputs x[0..nx), in micrograd's order, and returns
+ * the id of the last layer's first output (or MG_ERROR + status). Layer 0 uses the first
+ * min(nx, nin) inputs and weights, as zip does. x[i] < 0 stands for the number xk[i], which gets
+ * a leaf of its own at each use, as in `w * 2.0`; xk may be NULL when no x[i] is. */
+mg_id mg_net_forward(const mg_net *net, const mg_id *x, const double *xk, uint32_t nx);
+
+/* The outputs of this thread's last mg_net_forward, all of the last layer's, in order. */
+const mg_id *mg_net_outputs(void);
 
 /* --- reading and writing one node (an unknown id reads as NaN / -1 and writes nothing) --- */
 double mg_data(mg_id n);
 double mg_grad(mg_id n);
 void mg_set_data(mg_id n, double x);
 void mg_set_grad(mg_id n, double g);
+void mg_zero_grads(const mg_id *ids, uint32_t n);   /* grad = 0 for each of ids[0..n) */
 int mg_op(mg_id n);
 double mg_aux(mg_id n);                 /* the exponent of a pow, the tag of a custom node */
 mg_id mg_child(mg_id n, int which);     /* which = 0 or 1; -1 where there is none */

@@ -6,9 +6,7 @@ node id and the owner object of the node's block; the design note at the top of 
 says how those owners let the arena reclaim a graph once no wrapper refers into it.
 """
 import gc
-import itertools
 import numbers
-import operator
 import sys
 import threading
 import weakref
@@ -124,14 +122,29 @@ def _check(status):
 
 # --- numbers -------------------------------------------------------------------------------
 
+_REAL = {float, int, bool}      # types seen to hold real numbers: the check is an ABC's, and slow
+
+
 def _number(x):
     """x as a float if it is a real number (int, float, bool, a NumPy scalar), else None."""
     t = type(x)
-    if t is float or t is int or t is bool or isinstance(x, numbers.Real):
+    if t in _REAL:
         return float(x)
-    if t.__module__ == "numpy" and t.__name__ in ("bool", "bool_"):
+    if isinstance(x, numbers.Real) or (t.__module__ == "numpy" and t.__name__ in ("bool", "bool_")):
+        _REAL.add(t)
         return float(x)
     return None
+
+
+def _is_array(x):
+    """Whether x is a NumPy array: one defers its operators to Value (see __array_priority__)."""
+    np = sys.modules.get("numpy")
+    return np is not None and isinstance(x, np.ndarray)
+
+
+def _array_op(ufunc, array, value):
+    """array <op> value as micrograd gets it from NumPy: an object array, elementwise."""
+    return getattr(sys.modules["numpy"], ufunc)(array, value)
 
 
 # --- the graph as micrograd shows it -------------------------------------------------------
@@ -183,25 +196,25 @@ _operand = lib.mg_operand
 _data, _set_data = lib.mg_data, lib.mg_set_data
 _grad, _set_grad = lib.mg_grad, lib.mg_set_grad
 _pow = lib.mg_pow
-_id_of = operator.attrgetter("_id")
 
 
 # _binary and _unary inline _wrap: two more Python calls would cost about a third of an op.
 
-def _binary(op):
-    """A binary dunder over op(a << _PAIR | b); a number operand becomes a leaf first."""
+def _binary(op, op_number, ufunc):
+    """A binary dunder over op(a << _PAIR | b), or op_number(a, k) for a number k; ufunc is
+    NumPy's name for it, for an array operand."""
     def method(self, other):
         if type(other) is Value:
             i = op(self._id << _PAIR | other._id)
         elif type(other) is float:
-            i = op(self._id << _PAIR | _operand(other))
+            i = op_number(self._id, other)
         elif isinstance(other, Value):
             i = op(self._id << _PAIR | other._id)
         else:
             k = _number(other)
             if k is None:
-                return NotImplemented
-            i = op(self._id << _PAIR | _operand(k))
+                return _array_op(ufunc, other, self) if _is_array(other) else NotImplemented
+            i = op_number(self._id, k)
         out = _new(Value)
         out._id = i
         try:
@@ -230,6 +243,7 @@ class Value:
 
     __slots__ = ("_id", "_blk", "__dict__", "__weakref__")
     label = ""
+    __array_priority__ = 1000.0     # NumPy scalars and arrays leave `np.float64(2) * v` to Value
 
     def __init__(self, data, _children=(), _op="", label=""):
         x = _number(data)
@@ -257,8 +271,8 @@ class Value:
     def grad(self, g):
         _set_grad(self._id, g)
 
-    __add__ = __radd__ = _binary(lib.mg_add)
-    __mul__ = __rmul__ = _binary(lib.mg_mul)
+    __add__ = __radd__ = _binary(lib.mg_add, lib.mg_add_k, "add")
+    __mul__ = __rmul__ = _binary(lib.mg_mul, lib.mg_mul_k, "multiply")
 
     def __pow__(self, other):
         if not isinstance(other, (int, float)):
@@ -279,16 +293,20 @@ class Value:
         return self + (-other)
 
     def __rsub__(self, other):  # other - self
+        if type(other) not in _REAL and _is_array(other):
+            return _array_op("subtract", other, self)
         return other + (-self)
 
     def __truediv__(self, other):  # self / other
         if not isinstance(other, Value):
-            other = _number(other)      # so that NumPy ints divide too; k**-1 is Python's
-            if other is None:
-                return NotImplemented
+            k = _number(other)          # so that NumPy ints divide too; k**-1 is Python's
+            if k is not None:
+                other = k
         return self * other**-1
 
     def __rtruediv__(self, other):  # other / self
+        if type(other) not in _REAL and _is_array(other):
+            return _array_op("true_divide", other, self)
         return other * self**-1
 
     def backward(self):
@@ -348,40 +366,3 @@ def _restore(data, grad, state):
     v.grad = grad
     v.__dict__.update(state)
     return v
-
-
-# --- nn's fast path ------------------------------------------------------------------------
-
-_ALWAYS_VALUE = itertools.repeat(Value)
-
-
-def _layer(plan, x):
-    """Builds a Layer's neurons on inputs x in one C call (see nn._Plan), as Values; or None
-    when x holds something only micrograd's own path knows what to do with."""
-    if type(x) is not list and type(x) is not tuple:
-        return None
-    m = min(len(x), plan.nin)
-    if m == 0:
-        return None             # micrograd returns the bias itself (or its relu)
-    if m < len(x):
-        x = x[:m]               # zip stops at the shorter
-    if all(map(isinstance, x, _ALWAYS_VALUE)):
-        xs = ffi.new("int64_t[]", list(map(_id_of, x)))
-        ks = ffi.NULL
-    else:
-        ids, nums = [], []
-        for v in x:
-            if isinstance(v, Value):
-                ids.append(v._id)
-                nums.append(0.0)
-            else:
-                k = _number(v)
-                if k is None:
-                    return None
-                ids.append(-1)
-                nums.append(k)
-        xs, ks = ffi.new("int64_t[]", ids), ffi.new("double[]", nums)
-    out = ffi.new("int64_t[]", plan.nout)
-    w = plan.w if m == plan.nin else plan.w_prefix(m)
-    _check(lib.mg_layer(plan.nout, m, w, plan.b, plan.nonlin, xs, ks, out))
-    return list(map(_wrap, out))

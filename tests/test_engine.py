@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from _helpers import expression_cases, grad_close, run_both, same_float
+from _helpers import expression_cases, grad_close, graph_signature, run_both, same_float
 
 CASES = expression_cases()
 
@@ -37,6 +37,38 @@ def test_reflected_and_plain_ops_with_numbers(ref, impl, op, number):
     ref_out, impl_out, _, _ = run_both(ref, impl, fns[op], [1.75])
     assert isinstance(impl_out, impl.Value)
     assert impl_out._op == ref_out._op
+
+
+@pytest.mark.parametrize("op", ["radd", "rsub", "rmul", "rdiv"])
+def test_numpy_array_on_the_left_gives_micrograds_object_array(ref, impl, op):
+    # an array defers to Value (__array_priority__); the result must still be NumPy's
+    # elementwise object array, node for node as micrograd gets it. (With the array on the
+    # right, micrograd makes a Value of the whole array: micrograd_c's data are floats.)
+    arr = np.array([0.5, -2.0, 3.0])
+    fns = {
+        "radd": lambda v: arr + v,
+        "rsub": lambda v: arr - v,
+        "rmul": lambda v: arr * v,
+        "rdiv": lambda v: arr / v,
+    }
+    outs = {}
+    for eng in (ref, impl):
+        v = eng.Value(1.25)
+        out = fns[op](v)
+        assert isinstance(out, np.ndarray) and out.dtype == object and out.shape == (3,)
+        total = sum(out)                # one graph: shows whether elements share nodes
+        total.backward()
+        outs[eng.name] = (graph_signature(total), v.grad)
+    sig_ref, grad_ref = outs["micrograd"]
+    sig_impl, grad_impl = outs[impl.name]
+    assert sig_impl == sig_ref
+    assert grad_close(grad_impl, grad_ref)
+
+
+def test_numpy_scalar_on_the_left_is_a_value(ref, impl):
+    for k in (np.float64(2.5), np.int64(-1), np.float32(0.5)):
+        ref_out, impl_out, _, _ = run_both(ref, impl, lambda v: k * v + k, [1.75])
+        assert type(impl_out) is impl.Value
 
 
 @pytest.mark.deliberate

@@ -2,12 +2,13 @@
 every way a user can change a module or feed it odd inputs gives micrograd's graph and numbers,
 whether the fast path takes the call or hands it back to micrograd's own fold."""
 
+import math
 import random
 
 import numpy as np
 import pytest
 
-from _helpers import assert_grads_match, graph_signature, same_float
+from _helpers import assert_grads_match, graph_signature, same_float, trace
 
 
 def _twins(ref, impl, make, seed=7):
@@ -150,3 +151,95 @@ def test_copies_and_pickles_of_a_model_train_alike(impl):
         assert clone([1.0, 2.0]).data == model([1.0, 2.0]).data
         clone.parameters()[0].data += 1.0
         assert clone.parameters()[0].data != model.parameters()[0].data
+
+
+# --- the whole-MLP call: one C call per sample, checked in O(1) against changes -------------
+
+@pytest.mark.parametrize("change", ["layer_weight", "layer_bias", "replace_layer", "drop_layer",
+                                    "neuron_list", "plain_list", "append_neuron"])
+def test_changed_mlp_is_seen(ref, impl, change):
+    m_ref, m_impl = _twins(ref, impl, lambda e: e.nn.MLP(2, [3, 3, 1]))
+    xs = [0.5, -0.75]
+    _check(ref, impl, m_ref, m_impl, _inputs(ref, xs), _inputs(impl, xs))   # the plan is made
+
+    for m, eng in ((m_ref, ref), (m_impl, impl)):
+        random.seed(11)                 # the same new weights for both
+        if change == "layer_weight":
+            m.layers[1].neurons[2].w[0] = eng.Value(-4.0)
+        elif change == "layer_bias":
+            m.layers[0].neurons[1].b = eng.Value(2.5)
+        elif change == "replace_layer":
+            m.layers[1] = eng.nn.Layer(3, 3, nonlin=False)
+        elif change == "drop_layer":
+            del m.layers[1]
+        elif change == "neuron_list":
+            m.layers[2].neurons = [eng.nn.Neuron(3, nonlin=False)]
+        elif change == "plain_list":
+            m.layers[0].neurons[0].w = [eng.Value(0.3), eng.Value(-0.6)]
+            m(_inputs(eng, xs))         # a call with the new list, then a change nothing watches
+            m.layers[0].neurons[0].w[1] = eng.Value(1.75)
+        elif change == "append_neuron":
+            m.layers[1].neurons.append(eng.nn.Neuron(3))
+    for p in m_ref.parameters():
+        p.grad = 0
+    m_impl.zero_grad()
+    if change == "append_neuron":       # layer 2 still takes 3 inputs: zip cuts the fourth
+        out_ref, out_impl = m_ref(_inputs(ref, xs)), m_impl(_inputs(impl, xs))
+        assert same_float(out_impl.data, out_ref.data)
+        assert graph_signature(out_impl) == graph_signature(out_ref)
+        return
+    _check(ref, impl, m_ref, m_impl, _inputs(ref, xs), _inputs(impl, xs))
+
+
+def test_class_level_call_patch_is_honoured(impl):
+    random.seed(2)
+    model = impl.nn.MLP(2, [3, 1])
+    x = [impl.Value(1.0), impl.Value(-2.0)]
+    model(x)                            # the plan is made
+    calls = []
+    original = impl.nn.Layer.__call__
+
+    def logged(self, x):
+        calls.append(self)
+        return original(self, x)
+
+    impl.nn.Layer.__call__ = logged
+    try:
+        model(x)
+    finally:
+        impl.nn.Layer.__call__ = original
+    assert calls == model.layers        # micrograd's MLP calls each layer: so must this one
+
+
+def test_one_wide_hidden_layer_hands_a_bare_value_on(ref, impl):
+    # MLP(2, [1, 2]): micrograd's first layer returns a bare Value, which the next cannot zip
+    for eng in (ref, impl):
+        model = eng.nn.MLP(2, [1, 2])
+        with pytest.raises(TypeError):
+            model([1.0, 2.0])
+
+
+def test_negative_zero_input_keeps_its_sign(ref, impl):
+    m_ref, m_impl = _twins(ref, impl, lambda e: e.nn.Neuron(2, nonlin=False))
+    out_ref, out_impl = _check(ref, impl, m_ref, m_impl, [-0.0, 1.0], [-0.0, 1.0])
+    leaves = [v for v in trace(out_impl)[0] if v._op == "" and v.data == 0.0 and v is not m_impl.b]
+    assert [math.copysign(1.0, v.data) for v in leaves] == [-1.0]
+
+
+def test_zero_grad_with_a_parameter_of_another_kind(ref, impl):
+    class Tracked(impl.Value):
+        pass
+
+    random.seed(4)
+    n = impl.nn.Neuron(2, nonlin=False)
+    n.w[0] = Tracked(0.5)
+    n(_inputs(impl, [1.0, 2.0])).backward()
+    assert any(p.grad != 0 for p in n.parameters())
+    n.zero_grad()
+    assert [p.grad for p in n.parameters()] == [0.0, 0.0, 0.0]
+
+
+def test_mlp_output_of_several_values(ref, impl):
+    m_ref, m_impl = _twins(ref, impl, lambda e: e.nn.MLP(3, [4, 2]))
+    out_ref, out_impl = _check(ref, impl, m_ref, m_impl, [1.0, -1.0, 0.5], [1.0, -1.0, 0.5])
+    assert isinstance(out_impl, list) and len(out_impl) == 2
