@@ -354,7 +354,6 @@ static inline int local_backward(const mg_block *b, uint32_t i, mg_ref ka, mg_re
 static mg_id operand(double k) { return append(NODES, MG_LEAF, k, 0.0, -1, NULL, -1, NULL); }
 
 mg_id mg_leaf(double x) { BEGIN(LEAVES); return append(LEAVES, MG_LEAF, x, 0.0, -1, NULL, -1, NULL); }
-mg_id mg_operand(double k) { BEGIN(NODES); return operand(k); }
 
 typedef double (*binary_fn)(double, double);
 
@@ -365,14 +364,8 @@ static mg_id binary(uint8_t op, binary_fn f, mg_id a, mg_id b) {
     return append(NODES, op, x, 0.0, a, ka, b, kb);
 }
 
-/* pair = a << MG_PAIR_SHIFT | b. A failed mg_operand packed in as b passes its error on. */
-static mg_id binary_pair(uint8_t op, binary_fn f, mg_id pair) {
-    if (pair >= MG_ERR(0)) return MG_ERR(pair & 0xff);
-    return binary(op, f, (uint64_t)pair >> MG_PAIR_SHIFT, pair & (((mg_id)1 << MG_PAIR_SHIFT) - 1));
-}
-
-mg_id mg_add(mg_id pair) { BEGIN(NODES); return binary_pair(MG_ADD, add_forward, pair); }
-mg_id mg_mul(mg_id pair) { BEGIN(NODES); return binary_pair(MG_MUL, mul_forward, pair); }
+mg_id mg_add(mg_id a, mg_id b) { BEGIN(NODES); return binary(MG_ADD, add_forward, a, b); }
+mg_id mg_mul(mg_id a, mg_id b) { BEGIN(NODES); return binary(MG_MUL, mul_forward, a, b); }
 
 /* a op k: the number's leaf, then the node, as micrograd's Value(k) before the op. */
 static mg_id binary_k(uint8_t op, binary_fn f, mg_id a, double k) {
@@ -559,16 +552,14 @@ mg_id mg_child(mg_id n, int which) {
 static const mg_ref NO_REF = {NULL, NULL};
 
 /* Points ref at child k's data and grad, and marks k for a visit of its own (and its block
- * as having one). */
+ * as having one); stores, not tests, as most children are met once. */
 #define VISIT_KID(k, ref)                                                   \
     do {                                                                    \
         uint32_t k_ = (uint32_t)(k);                                        \
         mg_block *c_ = slots[k_ >> MG_BLOCK_SHIFT];                         \
         uint32_t o_ = OFF(k_);                                              \
-        if (!c_->mark[o_]) {                                                \
-            c_->mark[o_] = 1;                                               \
-            c_->pending = 1;                                                \
-        }                                                                   \
+        c_->mark[o_] = 1;                                                   \
+        c_->pending = 1;                                                    \
         (ref) = (mg_ref){&c_->data[o_], &c_->grad[o_]};                     \
     } while (0)
 #define VISIT(k, ref) do { if ((k) >= 0) VISIT_KID(k, ref); } while (0)
@@ -585,7 +576,6 @@ int mg_backward(mg_id root) {
     for (uint32_t pos = rb->pos + 1; pos-- > 0;) {   /* blocks with nothing marked cost a test */
         mg_block *b = arena.order[pos];
         if (!b->pending) continue;
-        b->pending = 0;                 /* nothing marks this block again once the sweep is in it */
         for (uint32_t i = b == rb ? r + 1 : b->used; i-- > 0;) {
             if (!b->mark[i]) continue;
             b->mark[i] = 0;
@@ -603,6 +593,7 @@ int mg_backward(mg_id root) {
                 if (st && !status) status = st;
             }
         }
+        b->pending = 0;                 /* children lie below their parents: all visited */
     }
     return status;
 }

@@ -17,7 +17,6 @@ typedef int64_t mg_id;
 
 enum mg_layout {
     MG_BLOCK_SHIFT = 12,        /* a block holds 1 << MG_BLOCK_SHIFT nodes; id = slot << shift | offset */
-    MG_PAIR_SHIFT = 31,         /* ids are below 1 << 31; a binary op takes a << 31 | b in one argument */
     MG_ERROR_SHIFT = 62         /* a failed op returns (1 << MG_ERROR_SHIFT) + its mg_status */
 };
 
@@ -46,13 +45,13 @@ enum mg_status {
 };
 
 /* --- building: each appends one node and returns its id ---
- * Binary ops take both operands packed in one argument (a << MG_PAIR_SHIFT | b): a cffi call
- * with one argument costs about half of one with two. */
+ * A number operand k gets a leaf of its own at each use, as micrograd's Value(k). Binary ops
+ * take two arguments: cffi's argument tuple costs less than packing two ids into one Python int
+ * (a multi-digit int, slow to make and to convert), and a number operand costs the same. */
 mg_id mg_leaf(double x);                /* Value(x): kept with the other leaves */
-mg_id mg_operand(double k);             /* the leaf of a number operand, as in a + 1 */
-mg_id mg_add(mg_id pair);
-mg_id mg_mul(mg_id pair);
-mg_id mg_add_k(mg_id a, double k);      /* a + k for a number k: its leaf, then the sum, in one call */
+mg_id mg_add(mg_id a, mg_id b);
+mg_id mg_mul(mg_id a, mg_id b);
+mg_id mg_add_k(mg_id a, double k);      /* a + k for a number k: its leaf, then the sum */
 mg_id mg_mul_k(mg_id a, double k);      /* a * k likewise */
 mg_id mg_pow(mg_id a, double k, int k_is_int);
 mg_id mg_relu(mg_id a);

@@ -191,8 +191,6 @@ def _custom(x, children, op):
 
 # --- Value ---------------------------------------------------------------------------------
 
-_PAIR = lib.MG_PAIR_SHIFT
-_operand = lib.mg_operand
 _data, _set_data = lib.mg_data, lib.mg_set_data
 _grad, _set_grad = lib.mg_grad, lib.mg_set_grad
 _pow = lib.mg_pow
@@ -201,15 +199,16 @@ _pow = lib.mg_pow
 # _binary and _unary inline _wrap: two more Python calls would cost about a third of an op.
 
 def _binary(op, op_number, ufunc):
-    """A binary dunder over op(a << _PAIR | b), or op_number(a, k) for a number k; ufunc is
+    """A binary dunder over op(a, b) for a Value b, op_number(a, k) for a number k; ufunc is
     NumPy's name for it, for an array operand."""
     def method(self, other):
-        if type(other) is Value:
-            i = op(self._id << _PAIR | other._id)
-        elif type(other) is float:
+        t = type(other)
+        if t is Value:
+            i = op(self._id, other._id)
+        elif t is float or t is int:
             i = op_number(self._id, other)
         elif isinstance(other, Value):
-            i = op(self._id << _PAIR | other._id)
+            i = op(self._id, other._id)
         else:
             k = _number(other)
             if k is None:

@@ -17,11 +17,3 @@ def test_calls_keep_the_gil_in_other_threads():
     t.start()
     t.join()
     assert seen == [1]
-
-
-def test_pair_packing_reaches_both_operands():
-    # binary ops take a << MG_PAIR_SHIFT | b: ids must stay below 1 << MG_PAIR_SHIFT
-    a, b = Value(3.0), Value(5.0)
-    assert a._id < 1 << lib.MG_PAIR_SHIFT and b._id < 1 << lib.MG_PAIR_SHIFT
-    assert lib.mg_data(lib.mg_add(a._id << lib.MG_PAIR_SHIFT | b._id)) == 8.0
-    assert lib.mg_data(lib.mg_add(b._id << lib.MG_PAIR_SHIFT | b._id)) == 10.0
