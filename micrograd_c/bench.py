@@ -73,7 +73,7 @@ class Row:
         """Each engine's value as text, then the two ratios."""
         show = format_bytes if self.unit == 'B' else format_time
         values = [show(self.values[e]) if e in self.values else '-' for e in ENGINES]
-        ratios = [f'{r:.1f}x' if r else '-' for r in map(self.ratio, VERSUS)]
+        ratios = [format_ratio(r) if r else '-' for r in map(self.ratio, VERSUS)]
         return [self.group, self.per, *values, *ratios]
 
 
@@ -110,6 +110,10 @@ def format_bytes(b):
     return f'{b:.0f} B'
 
 
+def format_ratio(r):
+    return f'{r:.1f}x' if r >= 1 else f'{r:.2f}x'  # below 1, micrograd_c is the slower
+
+
 def table(report):
     """Lines of text: per group, each engine's value and micrograd's over micrograd_c's."""
     lines = [['group', 'per', *ENGINES, 'micrograd / c', 'nogc / c']]
@@ -140,9 +144,11 @@ def chart(report, path):
     width = 0.38
     for k, (engine, label) in enumerate(VERSUS.items()):
         xs = [i + (k - 0.5) * width for i in range(len(shown))]
-        heights = [row.ratio(engine) or 0 for row in shown]
-        bars = ax.bar(xs, heights, width, label=label)
-        ax.bar_label(bars, [f'{h:.1f}x' if h else '' for h in heights], fontsize=8)
+        ratios = [row.ratio(engine) or 1 for row in shown]  # a missing ratio: no bar
+        # bars grow from 1, up where micrograd_c is faster, down where it is slower
+        bars = ax.bar(xs, [r - 1 for r in ratios], width, bottom=1, label=label)
+        ax.bar_label(bars, [format_ratio(r) if row.ratio(engine) else '' for r, row in zip(ratios, shown)],
+                     fontsize=8)
     ax.set_yscale('log')
     ax.axhline(1, color='grey', linewidth=0.8)
     ax.margins(y=0.08)  # room for the labels above the tallest bar

@@ -23,6 +23,10 @@ REPORT = {
         benchmark('build a + b', 'micrograd', 3e-4, ns_per_op=3000.0),
         benchmark('build a + b', 'micrograd-nogc', 1.5e-4, ns_per_op=1500.0),
         benchmark('build a + b', 'micrograd_c', 7.5e-5, ns_per_op=750.0),
+        # micrograd_c the slower: a ratio below 1
+        benchmark('read v.data', 'micrograd', 2.5e-6, ns_per_op=25.0),
+        benchmark('read v.data', 'micrograd-nogc', 2.5e-6, ns_per_op=25.0),
+        benchmark('read v.data', 'micrograd_c', 1.6e-5, ns_per_op=160.0),
         # micrograd lacks tanh: only micrograd_c ran
         benchmark('build a.tanh()', 'micrograd_c', 6e-5, ns_per_op=600.0),
         # bytes per node: shown in place of the (irrelevant) build time
@@ -50,9 +54,10 @@ def report_file(tmp_path):
 
 def test_rows_and_ratios():
     rows = {row.group: row for row in bench.rows(REPORT)}
-    assert list(rows) == ['build a + b', 'build a.tanh()', 'memory per node', 'backward', 'demo step']
+    assert list(rows) == ['build a + b', 'read v.data', 'build a.tanh()', 'memory per node', 'backward', 'demo step']
     expected = {  # group: per, unit, micrograd / micrograd_c, nogc / micrograd_c
         'build a + b': ('op', 's', 4.0, 2.0),
+        'read v.data': ('op', 's', 0.15625, 0.15625),
         'build a.tanh()': ('op', 's', None, None),
         'memory per node': ('node', 'B', 20.0, 20.0),
         'backward': ('node', 's', 200.0, 100.0),
@@ -72,6 +77,7 @@ def test_table():
     assert lines[0] == ['group', 'per', 'micrograd', 'micrograd-nogc', 'micrograd_c', 'micrograd / c', 'nogc / c']
     assert lines[1:] == [
         ['build a + b', 'op', '3 us', '1.5 us', '750 ns', '4.0x', '2.0x'],
+        ['read v.data', 'op', '25 ns', '25 ns', '160 ns', '0.16x', '0.16x'],
         ['build a.tanh()', 'op', '-', '-', '600 ns', '-', '-'],
         ['memory per node', 'node', '680 B', '680 B', '34 B', '20.0x', '20.0x'],
         ['backward', 'node', '2 us', '1 us', '10 ns', '200.0x', '100.0x'],
