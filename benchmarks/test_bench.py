@@ -2,13 +2,15 @@
 
     pip install -e ".[bench]"
     python -m pytest benchmarks --benchmark-group-by=group   # about a minute
-    python benchmarks/report.py                              # a run, as a table of ratios
+    python -m micrograd_c.bench                              # a run, as a table and chart of ratios
 
 Each group holds one measurement on every engine (see conftest.py); extra_info gives
-the time per operation or per node. The training code is micrograd_c.demo's, so
-these are the steps `python -m micrograd_c.demo` prints.
+the time per operation or per node, or the bytes a graph node takes. The training code
+is micrograd_c.demo's, so these are the steps `python -m micrograd_c.demo` prints.
 """
+import gc
 import itertools
+import tracemalloc
 
 import pytest
 
@@ -35,6 +37,11 @@ def add_number(a, b):
         a + 1.0
 
 
+def mul_number(a, b):
+    for _ in range(N):
+        a * 2.0
+
+
 def relu(a, b):
     for _ in range(N):
         a.relu()
@@ -54,6 +61,7 @@ BUILD = {  # group: loop, operation micrograd 0.1.0 lacks (or None)
     'build a + b': (add, None),
     'build a * b': (mul, None),
     'build a + 1.0': (add_number, None),
+    'build a * 2.0': (mul_number, None),
     'build a.relu()': (relu, None),
     'build a.tanh()': (tanh, 'tanh'),
     'read v.data': (read_data, None),
@@ -78,7 +86,7 @@ def test_build(benchmark, engine, group):
 
 
 # -----------------------------------------------------------------------------
-# backward on the demo's loss graph, and the whole training step
+# the demo's loss graph: its memory, backward on it, and the whole training step
 
 def count_nodes(root):
     """Nodes reachable from root through _prev, each counted once."""
@@ -94,6 +102,41 @@ def count_nodes(root):
 def rounds(engine):
     # a micrograd demo graph takes seconds to build with the collector on
     return 3 if engine.is_micrograd else 20
+
+
+def arena_bytes(engine):
+    """The bytes of micrograd_c's C arena once dead nodes are reclaimed; 0 for micrograd."""
+    if engine.is_micrograd:
+        return 0
+    import micrograd_c.engine
+
+    micrograd_c.engine.collect()
+    return micrograd_c.engine.arena_bytes()
+
+
+def graph_bytes(engine, loss):
+    """Build one loss graph, keeping only its root: returns (root, Python heap bytes, C bytes)
+    it added. The heap is traced by tracemalloc, which does not see the C arena's malloc."""
+    gc.collect()
+    arena = arena_bytes(engine)
+    tracemalloc.start()
+    try:
+        heap = tracemalloc.get_traced_memory()[0]
+        root = loss()[0]
+        heap = tracemalloc.get_traced_memory()[0] - heap
+    finally:
+        tracemalloc.stop()
+    return root, heap, arena_bytes(engine) - arena
+
+
+def test_memory(benchmark, engine):
+    model, loss = setup(engine.Value, engine.MLP)
+    # timed as a build; the report shows the bytes, measured untimed after
+    engine.measure(benchmark, 'memory per node', loss, rounds=rounds(engine))
+    root, heap, arena = graph_bytes(engine, loss)
+    nodes = count_nodes(root)
+    benchmark.extra_info.update(nodes=nodes, python_bytes=heap, c_bytes=arena,
+                                bytes_per_node=round((heap + arena) / nodes, 1))
 
 
 def test_backward(benchmark, engine):
