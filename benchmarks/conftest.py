@@ -8,7 +8,11 @@ Each benchmark names its group, so `--benchmark-group-by=group` prints the engin
 one measurement in one table.
 """
 import gc
+import os
 from dataclasses import dataclass
+
+# NumPy's BLAS threads would spin beside the timed code on a small machine; nothing here needs them
+os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
 
 import pytest
 

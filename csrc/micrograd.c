@@ -109,7 +109,6 @@ typedef struct mg_thread {
     struct mg_thread *next;     /* all records */
     mg_id *layer_out[2];        /* mg_net_forward's layer outputs, alternately */
     uint32_t layer_cap[2];
-    const mg_id *last_out;      /* the outputs of the last mg_net_forward: one of the two */
 } mg_thread;
 
 static __thread mg_thread *self;
@@ -476,10 +475,9 @@ static inline mg_id push(mg_block *w, uint8_t op, double x, mg_id a, mg_id b) {
 
 #define ROOM(n, need) do { if (!(w = room(t, (n), (need)))) return MG_ERR(MG_NOMEM); } while (0)
 
-mg_id mg_net_forward(const mg_net *net, const mg_id *x, const double *xk, uint32_t nx) {
+mg_id mg_net_forward(const mg_net *net, const mg_id *x, const double *xk, uint32_t nx, mg_id *out_last) {
     if (!begin_call(NODES)) return MG_ERR(MG_NOMEM);
     mg_thread *t = self;
-    t->last_out = NULL;
     if (!net_buffers(t, net)) return MG_ERR(MG_NOMEM);
     uint64_t need = net->seq;                           /* the children's newest block */
     for (uint32_t i = 0; i < nx; i++) {
@@ -494,7 +492,7 @@ mg_id mg_net_forward(const mg_net *net, const mg_id *x, const double *xk, uint32
     for (uint32_t l = 0; l < net->nlayers; l++) {
         const mg_layer_spec *L = &net->layers[l];
         uint32_t m = l || nx > L->nin ? L->nin : nx;    /* zip stops at the shorter */
-        mg_id *out = t->layer_out[l & 1];
+        mg_id *out = l + 1 == net->nlayers && out_last ? out_last : t->layer_out[l & 1];
         for (uint32_t j = 0; j < L->nout; j++) {
             const mg_id *wj = L->w + (size_t)j * L->nin;
             mg_id act = L->b[j];
@@ -522,11 +520,8 @@ mg_id mg_net_forward(const mg_net *net, const mg_id *x, const double *xk, uint32
         }
         in = out;
     }
-    t->last_out = in;
     return in[0];
 }
-
-const mg_id *mg_net_outputs(void) { return self ? self->last_out : NULL; }
 
 // ----------------------------------------------------------------------------
 // reading and writing

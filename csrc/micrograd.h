@@ -81,13 +81,11 @@ typedef struct {
 int mg_net_check(mg_net *net);
 
 /* Appends the nodes of the net's layers on inputs x[0..nx), in micrograd's order, and returns
- * the id of the last layer's first output (or MG_ERROR + status). Layer 0 uses the first
- * min(nx, nin) inputs and weights, as zip does. x[i] < 0 stands for the number xk[i], which gets
- * a leaf of its own at each use, as in `w * 2.0`; xk may be NULL when no x[i] is. */
-mg_id mg_net_forward(const mg_net *net, const mg_id *x, const double *xk, uint32_t nx);
-
-/* The outputs of this thread's last mg_net_forward, all of the last layer's, in order. */
-const mg_id *mg_net_outputs(void);
+ * the id of the last layer's first output (or MG_ERROR + status); out, unless NULL, gets all of
+ * the last layer's outputs. Layer 0 uses the first min(nx, nin) inputs and weights, as zip does.
+ * x[i] < 0 stands for the number xk[i], which gets a leaf of its own at each use, as in
+ * `w * 2.0`; xk may be NULL when no x[i] is. */
+mg_id mg_net_forward(const mg_net *net, const mg_id *x, const double *xk, uint32_t nx, mg_id *out);
 
 /* --- reading and writing one node (an unknown id reads as NaN / -1 and writes nothing) --- */
 double mg_data(mg_id n);

@@ -10,6 +10,7 @@ Needs NumPy (and micrograd for the comparison): pip install "micrograd_c[demo]".
 import argparse
 import gc
 import importlib
+import os
 import random
 import statistics
 import sys
@@ -132,6 +133,8 @@ def main(argv=None):
     if args.steps < 1 or args.compare_steps < 1:
         parser.error('--steps and --compare-steps must be at least 1')
 
+    # NumPy's BLAS threads would spin beside the training on a small machine; it needs none
+    os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
     try:
         import numpy  # noqa: F401 (make_moons needs it)
     except ImportError:

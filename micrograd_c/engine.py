@@ -191,6 +191,7 @@ def _custom(x, children, op):
 
 # --- Value ---------------------------------------------------------------------------------
 
+_leaf = lib.mg_leaf
 _data, _set_data = lib.mg_data, lib.mg_set_data
 _grad, _set_grad = lib.mg_grad, lib.mg_set_grad
 _pow = lib.mg_pow
@@ -245,10 +246,10 @@ class Value:
     __array_priority__ = 1000.0     # NumPy scalars and arrays leave `np.float64(2) * v` to Value
 
     def __init__(self, data, _children=(), _op="", label=""):
-        x = _number(data)
+        x = data if type(data) is float else _number(data)
         if x is None:
             raise TypeError("Value data must be a real number, not %s" % type(data).__name__)
-        i = _custom(x, _children, _op) if _children or _op else lib.mg_leaf(x)
+        i = _custom(x, _children, _op) if _children or _op else _leaf(x)
         self._id = i
         self._blk = _owner_of(i)
         if label:

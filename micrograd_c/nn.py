@@ -216,8 +216,9 @@ def _forward(module, x):
         plan = module.__dict__["_plan"] = _Plan(module)
     if plan.net is None or (type(x) is not list and type(x) is not tuple) or not x:
         return None
+    out = ffi.NULL if plan.nout == 1 else ffi.new("mg_id[]", plan.nout)
     if set(map(type, x)) <= _JUST_VALUE:
-        i = _net_forward(plan.net, list(map(_id_of, x)), ffi.NULL, len(x))
+        i = _net_forward(plan.net, list(map(_id_of, x)), ffi.NULL, len(x), out)
     else:
         ids, nums = [], []
         for v in x:
@@ -230,12 +231,12 @@ def _forward(module, x):
                     return None         # micrograd's own path knows what to do with it, or raises
                 ids.append(-1)
                 nums.append(k)
-        i = _net_forward(plan.net, ids, nums, len(x))
+        i = _net_forward(plan.net, ids, nums, len(x), out)
     if plan.nout == 1:
         return engine._wrap(i)
     if i >= engine._ERROR:
         raise engine._exception(i - engine._ERROR)
-    return list(map(engine._wrap, ffi.unpack(lib.mg_net_outputs(), plan.nout)))
+    return list(map(engine._wrap, out))
 
 
 _net_forward = lib.mg_net_forward
