@@ -66,6 +66,7 @@ typedef struct mg_block {
     uint32_t pos;               /* index in arena.order */
     uint32_t fresh;             /* `used` at the last mg_collect_begin */
     uint32_t young;             /* `used` at the one before: nodes from here on are roots */
+    uint32_t roots;             /* during mg_collect: the nodes from here on are roots */
     int pinned;                 /* a thread is appending here (atomic: see thread_exit) */
     struct mg_thread *thread;   /* the thread that appends or appended here */
     int stream;                 /* LEAVES or NODES */
@@ -461,7 +462,8 @@ static inline mg_block *room(mg_thread *t, uint32_t n, uint64_t need) {
     return open_block(t, NODES);
 }
 
-/* Appends a node to block w, which has room; a and b are live ids or -1. */
+/* Appends a node to block w, which has room; a and b are live ids or -1. The caller counts it
+ * into arena.created. */
 static inline mg_id push(mg_block *w, uint8_t op, double x, mg_id a, mg_id b) {
     uint32_t i = w->used++;
     w->data[i] = x;
@@ -469,11 +471,10 @@ static inline mg_id push(mg_block *w, uint8_t op, double x, mg_id a, mg_id b) {
     w->kid0[i] = (int32_t)a;
     w->kid1[i] = (int32_t)b;
     w->op[i] = op;
-    arena.created++;
     return ID(w, i);
 }
 
-#define ROOM(n, need) do { if (!(w = room(t, (n), (need)))) return MG_ERR(MG_NOMEM); } while (0)
+#define ROOM(n, need) do { if (!(w = room(t, (n), (need)))) { act = MG_ERR(MG_NOMEM); goto done; } } while (0)
 
 mg_id mg_net_forward(const mg_net *net, const mg_id *x, const double *xk, uint32_t nx, mg_id *out_last) {
     if (!begin_call(NODES)) return MG_ERR(MG_NOMEM);
@@ -487,40 +488,53 @@ mg_id mg_net_forward(const mg_net *net, const mg_id *x, const double *xk, uint32
         if (k->seq > need) need = k->seq;
     }
     mg_block *w;
+    uint64_t made = 0;
+    mg_id act = 0;
     ROOM(0, need);
     const mg_id *in = x;
     for (uint32_t l = 0; l < net->nlayers; l++) {
         const mg_layer_spec *L = &net->layers[l];
         uint32_t m = l || nx > L->nin ? L->nin : nx;    /* zip stops at the shorter */
+        uint32_t per = l || !xk ? 2 : 3;                /* nodes an input adds: [leaf,] mul, add */
         mg_id *out = l + 1 == net->nlayers && out_last ? out_last : t->layer_out[l & 1];
         for (uint32_t j = 0; j < L->nout; j++) {
             const mg_id *wj = L->w + (size_t)j * L->nin;
-            mg_id act = L->b[j];
+            act = L->b[j];
             double sum = LIVE_DATA(act);
-            for (uint32_t i = 0; i < m; i++) {
-                mg_id xi = in[i];
-                double xv;
-                ROOM(3, 0);
-                if (xi < 0) {                           /* a number: a leaf of its own, as Value(k) */
-                    xv = xk[i];
-                    xi = push(w, MG_LEAF, xv, -1, -1);
-                } else {
-                    xv = LIVE_DATA(xi);
+            for (uint32_t i = 0; i < m;) {
+                ROOM(per, 0);
+                uint32_t fit = (MG_BLOCK - w->used) / per, start = i;
+                uint32_t end = m - i < fit ? m : i + fit;
+                for (; i < end; i++) {                  /* the inputs that fit in this block */
+                    mg_id xi = in[i];
+                    double xv;
+                    if (xi < 0) {                       /* a number: a leaf of its own, as Value(k) */
+                        xv = xk[i];
+                        xi = push(w, MG_LEAF, xv, -1, -1);
+                        made++;
+                    } else {
+                        xv = LIVE_DATA(xi);
+                    }
+                    double p = mul_forward(LIVE_DATA(wj[i]), xv);
+                    mg_id prod = push(w, MG_MUL, p, wj[i], xi);
+                    sum = add_forward(sum, p);
+                    act = push(w, MG_ADD, sum, act, prod);
                 }
-                double p = mul_forward(LIVE_DATA(wj[i]), xv);
-                mg_id prod = push(w, MG_MUL, p, wj[i], xi);
-                sum = add_forward(sum, p);
-                act = push(w, MG_ADD, sum, act, prod);
+                made += 2 * (uint64_t)(end - start);
             }
             if (L->nonlin[j]) {
                 ROOM(1, 0);
                 act = push(w, MG_RELU, relu_forward(sum), act, -1);
+                made++;
             }
             out[j] = act;
         }
         in = out;
     }
-    return in[0];
+    act = in[0];
+done:
+    arena.created += made;
+    return act;
 }
 
 // ----------------------------------------------------------------------------
@@ -650,11 +664,14 @@ static uint32_t last_call_from(const mg_block *b, const mg_thread *caller) {
     return b->seq == t->from_seq[b->stream] ? t->from_off[b->stream] : MG_BLOCK;
 }
 
-/* Marks node k as reachable from a root (its block is older than the one being looked at). */
+/* Marks node k as reachable from a root, unless it is a root itself (a weight, say, whose
+ * block has a live owner: the commonest child, and its block's line is kept out of the writes). */
 static inline void mark_live(int32_t k) {
     mg_block *c = arena.slot[(uint32_t)k >> MG_BLOCK_SHIFT];
-    c->mark[OFF(k)] = 1;
-    c->pending = 1;
+    if (OFF(k) < c->roots) {
+        c->mark[OFF(k)] = 1;
+        c->pending = 1;
+    }
 }
 
 /* Frees every block that holds no node reachable from a root (see the design note).
@@ -666,25 +683,33 @@ static inline void mark_live(int32_t k) {
 int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t token, int caller_idle) {
     const mg_thread *caller = caller_idle ? self : NULL;
     if (token != arena.begun) return MG_STALE;
+    for (uint32_t pos = 0; pos < arena.norder; pos++) {
+        mg_block *b = arena.order[pos];
+        uint32_t from = b->slot < n && rooted[b->slot] ? 0 : b->young;
+        uint32_t last = last_call_from(b, caller);
+        b->roots = last < from ? last : from;
+    }
     uint32_t kept = 0;
     for (uint32_t pos = arena.norder; pos-- > 0;) {
         mg_block *b = arena.order[pos];
         int pinned = __atomic_load_n(&b->pinned, __ATOMIC_ACQUIRE);
-        uint32_t from = b->slot < n && rooted[b->slot] ? 0 : b->young;
-        uint32_t last = last_call_from(b, caller);
-        if (last < from) from = last;
-        uint32_t live = 0;
-        if (from < b->used || b->pending || pinned) {   /* else nothing here is live: no node to visit */
-            for (uint32_t i = b->used; i-- > 0;) {
-                if (i >= from || b->mark[i]) {
+        uint32_t from = b->roots < b->used ? b->roots : b->used;
+        uint32_t live = b->used - from;
+        if (live || b->pending || pinned) {             /* else nothing here is live: no node to visit */
+            for (uint32_t i = b->used; i-- > from;) {   /* the roots */
+                if (b->kid0[i] >= 0) mark_live(b->kid0[i]);
+                if (b->kid1[i] >= 0) mark_live(b->kid1[i]);
+            }
+            for (uint32_t i = from; i-- > 0;) {
+                if (b->mark[i]) {
                     live++;
                     if (b->kid0[i] >= 0) mark_live(b->kid0[i]);
                     if (b->kid1[i] >= 0) mark_live(b->kid1[i]);
                 } else {
                     b->kid0[i] = b->kid1[i] = -1;   /* dead for good: its children may go */
                 }
-                b->mark[i] = 0;
             }
+            memset(b->mark, 0, from);
             b->pending = 0;
         }
         if (live || pinned) {       /* a block being appended to stays */
