@@ -92,6 +92,8 @@ static struct {
     uint64_t created;           /* nodes created so far */
     uint32_t since;             /* blocks opened since the last collection */
     uint32_t kept;              /* blocks the last collection kept for more than being young */
+    mg_block **spare;           /* freed blocks kept for reuse, marks all zero: fresh pages cost faults */
+    uint32_t nspare, sparecap;
     uint64_t young_seq;         /* blocks from this seq on opened since the begin before last */
     uint64_t fresh_seq;         /* blocks from this seq on opened since the last begin */
 } arena;
@@ -160,10 +162,15 @@ static int begin_call(int stream) {
 }
 
 static mg_block *block_new(void) {
-    mg_block *b = malloc(sizeof *b);
-    if (!b) return NULL;
+    mg_block *b;
+    if (arena.nspare) {
+        b = arena.spare[--arena.nspare];        /* its marks are all zero already */
+    } else {
+        b = malloc(sizeof *b);
+        if (!b) return NULL;
+        memset(b->mark, 0, sizeof b->mark);
+    }
     memset(b, 0, offsetof(mg_block, data));
-    memset(b->mark, 0, sizeof b->mark);
     return b;
 }
 
@@ -178,6 +185,18 @@ static int grow(void **arr, uint32_t *cap, uint32_t need, size_t size) {
     *arr = p;
     *cap = c;
     return 1;
+}
+
+/* The blocks to open before the next collection, after one that kept `kept`. */
+static uint32_t collect_wait(uint32_t kept) { return kept > MG_MIN_COLLECT ? kept : MG_MIN_COLLECT; }
+
+/* Frees block b, whose marks are all zero, or keeps it for block_new while fewer than `keep`
+ * are kept: the arena grows back to its size before the next collection anyway. */
+static void block_free(mg_block *b, uint32_t keep) {
+    if (arena.nspare < keep && grow((void **)&arena.spare, &arena.sparecap, arena.nspare + 1, sizeof b))
+        arena.spare[arena.nspare++] = b;
+    else
+        free(b);
 }
 
 /* Opens a new block for thread t's stream to append to. NULL when out of memory or slots.
@@ -646,13 +665,13 @@ int64_t mg_arena_bytes(void) {
     int64_t n = (int64_t)arena.norder * sizeof(mg_block);
     n += (int64_t)arena.slotcap * sizeof(mg_block *) + (int64_t)arena.ordercap * sizeof(mg_block *);
     n += (int64_t)arena.freecap * sizeof(uint32_t);
+    n += (int64_t)arena.nspare * sizeof(mg_block) + (int64_t)arena.sparecap * sizeof(mg_block *);
     for (const mg_thread *t = threads; t; t = t->next) n += sizeof *t;
     return n;
 }
 
 int mg_should_collect(void) {
-    uint32_t floor = arena.kept > MG_MIN_COLLECT ? arena.kept : MG_MIN_COLLECT;
-    return arena.since >= floor;
+    return arena.since >= collect_wait(arena.kept);
 }
 
 /* From which offset block b's nodes are roots as the last call of a thread other than
@@ -719,7 +738,7 @@ int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t token, int caller_idl
             arena.slot[b->slot] = NULL;
             arena.freeslots[arena.nfree++] = b->slot;
             arena.order[pos] = NULL;
-            free(b);
+            block_free(b, collect_wait(arena.kept));
         }
     }
     uint32_t k = 0;                     /* close the gaps, oldest first */
@@ -731,6 +750,7 @@ int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t token, int caller_idl
         }
     arena.norder = k;
     arena.kept = kept;
+    while (arena.nspare > collect_wait(kept)) free(arena.spare[--arena.nspare]);
     arena.since = 0;
     arena.begun++;
     return MG_OK;
