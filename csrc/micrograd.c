@@ -26,8 +26,9 @@
  * first, everything reachable from (a) every node of a block with a live owner, (b) the nodes
  * each thread's last building call appended, and (c) the young nodes, appended since the
  * mg_collect_begin before last (one comes before the counts are read). Blocks left without a
- * marked node are freed and their slots reused; nothing moves. A Value is made right after
- * the call that makes its node (a Layer's call makes many, then wraps its outputs), and other
+ * marked node are freed (or kept as spares for the blocks to come) and their slots reused;
+ * nothing moves. A Value is made right after the call that makes its node (an MLP's call makes
+ * many, then wraps its outputs), and other
  * threads can run and collect in between: (b) keeps those nodes until the thread's next call.
  * (c) covers code that runs on the same thread in between (a finalizer run by the allocator,
  * a signal handler). A Value made later for an old node (a `_prev` lookup) is reachable from
