@@ -4,6 +4,7 @@ whether the fast path takes the call or hands it back to micrograd's own fold.""
 
 import math
 import random
+import sys
 
 import numpy as np
 import pytest
@@ -243,3 +244,17 @@ def test_mlp_output_of_several_values(ref, impl):
     m_ref, m_impl = _twins(ref, impl, lambda e: e.nn.MLP(3, [4, 2]))
     out_ref, out_impl = _check(ref, impl, m_ref, m_impl, [1.0, -1.0, 0.5], [1.0, -1.0, 0.5])
     assert isinstance(out_impl, list) and len(out_impl) == 2
+
+
+@pytest.mark.parametrize("kind", ["values", "floats"])
+def test_neuron_wider_than_a_block(ref, impl, kind):
+    # 2500 inputs make 5000-7500 nodes: one neuron's fold runs across C blocks of 4096
+    m_ref, m_impl = _twins(ref, impl, lambda e: e.nn.Neuron(2500, nonlin=False))
+    xs = [((i * 37) % 101 - 50) / 25.0 for i in range(2500)]
+    feed = (lambda e: _inputs(e, xs)) if kind == "values" else (lambda e: list(xs))
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(20000)        # micrograd's backward recurses once per level
+    try:
+        _check(ref, impl, m_ref, m_impl, feed(ref), feed(impl))
+    finally:
+        sys.setrecursionlimit(limit)
