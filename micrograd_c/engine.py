@@ -251,7 +251,10 @@ class Value:
             raise TypeError("Value data must be a real number, not %s" % type(data).__name__)
         i = _custom(x, _children, _op) if _children or _op else _leaf(x)
         self._id = i
-        self._blk = _owner_of(i)
+        try:                            # _owner_of(i), inline: Value(x) is the leaves' hot path
+            self._blk = _owners[i]
+        except IndexError:
+            self._blk = _owner_slow(i)
         if label:
             self.label = label
 
