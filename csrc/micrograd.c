@@ -666,10 +666,12 @@ int64_t mg_arena_bytes(void) {
     int64_t n = (int64_t)arena.norder * sizeof(mg_block);
     n += (int64_t)arena.slotcap * sizeof(mg_block *) + (int64_t)arena.ordercap * sizeof(mg_block *);
     n += (int64_t)arena.freecap * sizeof(uint32_t);
-    n += (int64_t)arena.nspare * sizeof(mg_block) + (int64_t)arena.sparecap * sizeof(mg_block *);
+    n += (int64_t)arena.sparecap * sizeof(mg_block *);     /* the spares themselves hold no node */
     for (const mg_thread *t = threads; t; t = t->next) n += sizeof *t;
     return n;
 }
+
+int64_t mg_spare_bytes(void) { return (int64_t)arena.nspare * sizeof(mg_block); }
 
 int mg_should_collect(void) {
     return arena.since >= collect_wait(arena.kept);

@@ -109,7 +109,8 @@ uint64_t mg_created(void);              /* nodes created so far (never wraps in 
 int mg_should_collect(void);
 int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t token, int caller_idle);
 int64_t mg_live_nodes(void);            /* nodes held in blocks not yet reclaimed */
-int64_t mg_arena_bytes(void);           /* bytes the arena holds from malloc: blocks and tables */
+int64_t mg_arena_bytes(void);           /* bytes of the blocks that hold nodes, and of the tables */
+int64_t mg_spare_bytes(void);           /* bytes of the freed blocks kept for reuse */
 
 /* defined by the cffi glue, not by micrograd.c: 1 when called through glue that keeps the GIL */
 int mg_glue_holds_gil(void);

@@ -68,9 +68,10 @@ def live_nodes():
     return lib.mg_live_nodes()
 
 
-def arena_bytes():
-    """Bytes the C arena holds now (node blocks and their tables; the Python objects aside)."""
-    return lib.mg_arena_bytes()
+def arena_bytes(spares=False):
+    """Bytes the C arena holds now: the blocks that hold nodes and their tables (the Python
+    objects aside), and with spares=True the freed blocks it keeps for the nodes to come."""
+    return lib.mg_arena_bytes() + (lib.mg_spare_bytes() if spares else 0)
 
 
 def _owner_slow(i):
