@@ -502,7 +502,10 @@ mg_id mg_net_forward(const mg_net *net, const mg_id *x, const double *xk, uint32
     if (!net_buffers(t, net)) return MG_ERR(MG_NOMEM);
     uint64_t need = net->seq;                           /* the children's newest block */
     for (uint32_t i = 0; i < nx; i++) {
-        if (x[i] < 0) continue;
+        if (x[i] < 0) {
+            if (!xk) return MG_ERR(MG_BADID);           /* a number, but none given */
+            continue;
+        }
         const mg_block *k = block_of(x[i]);
         if (!k) return MG_ERR(MG_BADID);
         if (k->seq > need) need = k->seq;
