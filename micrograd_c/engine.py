@@ -139,6 +139,8 @@ def _number(x):
 
 def _is_array(x):
     """Whether x is a NumPy array: one defers its operators to Value (see __array_priority__)."""
+    if type(x) in _REAL:
+        return False
     np = sys.modules.get("numpy")
     return np is not None and isinstance(x, np.ndarray)
 
@@ -297,7 +299,7 @@ class Value:
         return self + (-other)
 
     def __rsub__(self, other):  # other - self
-        if type(other) not in _REAL and _is_array(other):
+        if _is_array(other):
             return _array_op("subtract", other, self)
         return other + (-self)
 
@@ -309,7 +311,7 @@ class Value:
         return self * other**-1
 
     def __rtruediv__(self, other):  # other / self
-        if type(other) not in _REAL and _is_array(other):
+        if _is_array(other):
             return _array_op("true_divide", other, self)
         return other * self**-1
 

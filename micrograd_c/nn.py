@@ -162,7 +162,7 @@ class _Plan:
     """One module's call as one C call: its mg_net, made at _changes == stamp, and the classes
     whose __call__ it stands for (checked on every call: a class attribute is not watched)."""
 
-    __slots__ = ("stamp", "calls", "net", "nin", "nout", "keep")
+    __slots__ = ("stamp", "calls", "net", "nout", "keep")
 
     def __init__(self, module):
         self.stamp = _changes
@@ -182,8 +182,10 @@ class _Plan:
         for neurons in layers:
             ws = [n.__dict__.get("w") for n in neurons]
             bs = [n.__dict__.get("b") for n in neurons]
-            nin = len(ws[0]) if type(ws[0]) is _Watched else 0
-            params = [v for w in ws for v in w] + bs if all(type(w) is _Watched for w in ws) else [None]
+            if not all(type(w) is _Watched for w in ws):
+                return
+            nin = len(ws[0])
+            params = [v for w in ws for v in w] + bs
             if not nin or any(len(w) != nin for w in ws) or set(map(type, params)) != _JUST_VALUE:
                 return
             if specs and (specs[-1]["nout"] == 1 or specs[-1]["nout"] != nin):
@@ -197,7 +199,7 @@ class _Plan:
         net = ffi.new("mg_net *", {"nlayers": len(specs), "layers": array})
         engine._check(lib.mg_net_check(net))
         self.keep = (keep, array)
-        self.nin, self.nout = specs[0]["nin"], specs[-1]["nout"]
+        self.nout = specs[-1]["nout"]
         self.net = net
 
     def current(self):
@@ -216,9 +218,8 @@ def _forward(module, x):
         plan = module.__dict__["_plan"] = _Plan(module)
     if plan.net is None or (type(x) is not list and type(x) is not tuple) or not x:
         return None
-    out = ffi.NULL if plan.nout == 1 else ffi.new("mg_id[]", plan.nout)
     if set(map(type, x)) <= _JUST_VALUE:
-        i = _net_forward(plan.net, list(map(_id_of, x)), ffi.NULL, len(x), out)
+        ids, nums = list(map(_id_of, x)), ffi.NULL
     else:
         ids, nums = [], []
         for v in x:
@@ -231,7 +232,8 @@ def _forward(module, x):
                     return None         # micrograd's own path knows what to do with it, or raises
                 ids.append(-1)
                 nums.append(k)
-        i = _net_forward(plan.net, ids, nums, len(x), out)
+    out = ffi.NULL if plan.nout == 1 else ffi.new("mg_id[]", plan.nout)
+    i = _net_forward(plan.net, ids, nums, len(x), out)
     if plan.nout == 1:
         return engine._wrap(i)
     if i >= engine._ERROR:

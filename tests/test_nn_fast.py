@@ -228,8 +228,18 @@ def test_negative_zero_input_keeps_its_sign(ref, impl):
 
 
 def test_zero_grad_with_a_parameter_of_another_kind(ref, impl):
+    # a subclass's own grad setter must run: zero_grad's one C call is for plain Values only
     class Tracked(impl.Value):
-        pass
+        set_to = []
+
+        @property
+        def grad(self):
+            return impl.Value.grad.fget(self)
+
+        @grad.setter
+        def grad(self, g):
+            Tracked.set_to.append(g)
+            impl.Value.grad.fset(self, g)
 
     random.seed(4)
     n = impl.nn.Neuron(2, nonlin=False)
@@ -238,6 +248,7 @@ def test_zero_grad_with_a_parameter_of_another_kind(ref, impl):
     assert any(p.grad != 0 for p in n.parameters())
     n.zero_grad()
     assert [p.grad for p in n.parameters()] == [0.0, 0.0, 0.0]
+    assert Tracked.set_to == [0]
 
 
 def test_mlp_output_of_several_values(ref, impl):
