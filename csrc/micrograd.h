@@ -114,5 +114,8 @@ int64_t mg_spare_bytes(void);           /* bytes of the freed blocks kept for re
 
 /* defined by the cffi glue, not by micrograd.c: 1 when called through glue that keeps the GIL */
 int mg_glue_holds_gil(void);
+/* defined by the glue too (csrc/py_fields.c): sets module.cls.data and .grad to C descriptors */
+int mg_glue_install_fields(const char *module, const char *cls);
+int mg_glue_fields_direct(void);        /* 1 when they read a Value's _id slot at its offset */
 
 #endif

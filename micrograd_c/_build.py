@@ -29,6 +29,7 @@ static int glue_in_call;
 #define _cffi_restore_errno() ((void)0)
 
 int mg_glue_holds_gil(void) { return glue_in_call; }
+#include "py_fields.c"
 """
 
 

@@ -195,8 +195,6 @@ def _custom(x, children, op):
 # --- Value ---------------------------------------------------------------------------------
 
 _leaf = lib.mg_leaf
-_data, _set_data = lib.mg_data, lib.mg_set_data
-_grad, _set_grad = lib.mg_grad, lib.mg_set_grad
 _pow = lib.mg_pow
 
 
@@ -260,22 +258,6 @@ class Value:
             self._blk = _owner_slow(i)
         if label:
             self.label = label
-
-    @property
-    def data(self):
-        return _data(self._id)
-
-    @data.setter
-    def data(self, x):
-        _set_data(self._id, x)
-
-    @property
-    def grad(self):
-        return _grad(self._id)
-
-    @grad.setter
-    def grad(self, g):
-        _set_grad(self._id, g)
 
     __add__ = __radd__ = _binary(lib.mg_add, lib.mg_add_k, "add")
     __mul__ = __rmul__ = _binary(lib.mg_mul, lib.mg_mul_k, "multiply")
@@ -365,6 +347,12 @@ class Value:
         # copy, deepcopy and pickle give a new leaf with the same data, grad and attributes.
         state = {k: v for k, v in self.__dict__.items() if k not in ("_prev_cache", "_op_name")}
         return (_restore, (self.data, self.grad, state))
+
+
+# data and grad: C descriptors that read the node in the arena (csrc/py_fields.c); a property
+# would run a Python function on every read, several times micrograd's plain attribute.
+if lib.mg_glue_install_fields(__name__.encode(), b"Value"):
+    raise ImportError("micrograd_c: the C glue could not give Value its data and grad")
 
 
 def _restore(data, grad, state):

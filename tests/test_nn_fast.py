@@ -234,12 +234,12 @@ def test_zero_grad_with_a_parameter_of_another_kind(ref, impl):
 
         @property
         def grad(self):
-            return impl.Value.grad.fget(self)
+            return impl.Value.grad.__get__(self)
 
         @grad.setter
         def grad(self, g):
             Tracked.set_to.append(g)
-            impl.Value.grad.fset(self, g)
+            impl.Value.grad.__set__(self, g)
 
     random.seed(4)
     n = impl.nn.Neuron(2, nonlin=False)
