@@ -567,7 +567,6 @@ double mg_data(mg_id n) { mg_block *b = block_of(n); return b ? b->data[OFF(n)] 
 double mg_grad(mg_id n) { mg_block *b = block_of(n); return b ? b->grad[OFF(n)] : NAN; }
 void mg_set_data(mg_id n, double x) { mg_block *b = block_of(n); if (b) b->data[OFF(n)] = x; }
 void mg_set_grad(mg_id n, double g) { mg_block *b = block_of(n); if (b) b->grad[OFF(n)] = g; }
-void mg_zero_grads(const mg_id *ids, uint32_t n) { for (uint32_t i = 0; i < n; i++) mg_set_grad(ids[i], 0.0); }
 int mg_op(mg_id n) { mg_block *b = block_of(n); return b ? b->op[OFF(n)] : -1; }
 double mg_aux(mg_id n) { mg_block *b = block_of(n); return b ? b->aux[OFF(n)] : NAN; }
 const char *mg_op_name(int op) { return op >= 0 && op < MG_OP_COUNT ? OP_NAME[op] : ""; }

@@ -92,7 +92,6 @@ double mg_data(mg_id n);
 double mg_grad(mg_id n);
 void mg_set_data(mg_id n, double x);
 void mg_set_grad(mg_id n, double g);
-void mg_zero_grads(const mg_id *ids, uint32_t n);   /* grad = 0 for each of ids[0..n) */
 int mg_op(mg_id n);
 double mg_aux(mg_id n);                 /* the exponent of a pow, the tag of a custom node */
 mg_id mg_child(mg_id n, int which);     /* which = 0 or 1; -1 where there is none */
