@@ -71,6 +71,7 @@ typedef struct mg_block {
     int pinned;                 /* a thread is appending here (atomic: see thread_exit) */
     struct mg_thread *thread;   /* the thread that appends or appended here */
     int stream;                 /* LEAVES or NODES */
+    int trigger;                /* an mg_trigger */
     /* the nodes, struct-of-arrays at fixed offsets from the block */
     double data[MG_BLOCK];      /* forward values */
     double grad[MG_BLOCK];      /* gradients */
@@ -84,7 +85,7 @@ typedef struct mg_block {
 static struct {
     mg_block **slot;            /* by slot number; NULL where free */
     uint32_t nslots, slotcap;
-    uint32_t *freeslots;        /* a stack of free slot numbers */
+    uint32_t *freeslots;        /* free slot numbers, highest first (sorted by each collection) */
     uint32_t nfree, freecap;
     mg_block **order;           /* live blocks by seq, oldest first */
     uint32_t norder, ordercap;
@@ -97,6 +98,7 @@ static struct {
     uint32_t nspare, sparecap;
     uint64_t young_seq;         /* blocks from this seq on opened since the begin before last */
     uint64_t fresh_seq;         /* blocks from this seq on opened since the last begin */
+    uint32_t covered;           /* slots below this one are in the Python layer's flat table */
 } arena;
 
 /* What a thread appends to, per stream: leaves made by Value(x) go to blocks of their own,
@@ -200,20 +202,40 @@ static void block_free(mg_block *b, uint32_t keep) {
         free(b);
 }
 
+/* A slot for a new block: the lowest free one, or with `past_table` the lowest free one the
+ * Python layer's table does not cover; else a new one. MG_MAX_SLOTS when none is left. */
+static uint32_t take_slot(int past_table) {
+    uint32_t *fs = arena.freeslots;
+    for (uint32_t k = arena.nfree; k-- > 0;) {          /* lowest first */
+        if (past_table && fs[k] < arena.covered) continue;
+        uint32_t s = fs[k];
+        memmove(&fs[k], &fs[k + 1], (arena.nfree - k - 1) * sizeof *fs);
+        arena.nfree--;
+        return s;
+    }
+    if (arena.nslots == MG_MAX_SLOTS) return past_table && arena.nfree ? take_slot(0) : MG_MAX_SLOTS;
+    if (!grow((void **)&arena.slot, &arena.slotcap, arena.nslots + 1, sizeof(mg_block *))) return MG_MAX_SLOTS;
+    arena.slot[arena.nslots] = NULL;
+    return arena.nslots++;
+}
+
 /* Opens a new block for thread t's stream to append to. NULL when out of memory or slots.
- * Once a collection is due, it takes a new slot rather than a free one: the Python layer
- * meets the new slot when it wraps a node there, and collects then. */
+ * A block opened once a collection is due is a trigger (MG_TRIGGER_OPEN): it lies in a slot
+ * past the Python layer's table, so the first Value made for a node there finds no owner in
+ * the table and collects. That collection closes it to further nodes; its slot is free again
+ * once they are dead, and a later trigger takes it: slot numbers do not grow with collections. */
 static mg_block *open_block(mg_thread *t, int stream) {
-    uint32_t s;
-    int reuse = arena.nfree && (!mg_should_collect() || arena.nslots == MG_MAX_SLOTS);
-    if (!reuse && arena.nslots == MG_MAX_SLOTS) return NULL;
+    int due = mg_should_collect();
     if (!grow((void **)&arena.order, &arena.ordercap, arena.norder + 1, sizeof(mg_block *))) return NULL;
-    if (!reuse && !grow((void **)&arena.slot, &arena.slotcap, arena.nslots + 1, sizeof(mg_block *)))
-        return NULL;
     if (!grow((void **)&arena.freeslots, &arena.freecap, arena.nslots + 1, sizeof(uint32_t))) return NULL;
     mg_block *b = block_new();
     if (!b) return NULL;
-    s = reuse ? arena.freeslots[--arena.nfree] : arena.nslots++;
+    uint32_t s = take_slot(due);
+    if (s == MG_MAX_SLOTS) {
+        block_free(b, collect_wait(arena.kept));
+        return NULL;
+    }
+    b->trigger = due ? MG_TRIGGER_OPEN : MG_TRIGGER_NONE;
     arena.slot[s] = b;
     b->slot = s;
     b->seq = arena.seq++;
@@ -646,6 +668,10 @@ int mg_backward_node(mg_id n) {
 // lifetime
 
 uint32_t mg_slots(void) { return arena.nslots; }
+void mg_cover(uint32_t n) { arena.covered = n; }
+int mg_slot_trigger(uint32_t s) {
+    return s < arena.nslots && arena.slot[s] ? arena.slot[s]->trigger : MG_TRIGGER_NONE;
+}
 uint64_t mg_collect_begin(void) {
     for (uint32_t p = 0; p < arena.norder; p++) {
         mg_block *b = arena.order[p];
@@ -696,6 +722,25 @@ static inline void mark_live(int32_t k) {
         c->mark[OFF(k)] = 1;
         c->pending = 1;
     }
+}
+
+/* The collection that a trigger block's first Value set off has run: later nodes go elsewhere,
+ * into slots the Python layer's table covers. */
+static void close_triggers(void) {
+    for (uint32_t p = 0; p < arena.norder; p++) {
+        mg_block *b = arena.order[p];
+        if (b->trigger != MG_TRIGGER_OPEN) continue;
+        b->trigger = MG_TRIGGER_CLOSED;
+        if (b->thread && b->thread->cur[b->stream] == b) {
+            b->thread->cur[b->stream] = NULL;
+            unpin(b);
+        }
+    }
+}
+
+static int highest_first(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x < y) - (x > y);
 }
 
 /* Frees every block that holds no node reachable from a root (see the design note).
@@ -754,6 +799,8 @@ int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t token, int caller_idl
             k++;
         }
     arena.norder = k;
+    close_triggers();
+    qsort(arena.freeslots, arena.nfree, sizeof *arena.freeslots, highest_first);
     arena.kept = kept;
     while (arena.nspare > collect_wait(kept)) free(arena.spare[--arena.nspare]);
     arena.since = 0;

@@ -34,6 +34,13 @@ enum mg_op {
     MG_OP_COUNT
 };
 
+/* What mg_slot_trigger says of a slot's block (see open_block in micrograd.c). */
+enum mg_trigger {
+    MG_TRIGGER_NONE,            /* an ordinary block, or no block */
+    MG_TRIGGER_OPEN,            /* opened when a collection was due: its first Value collects */
+    MG_TRIGGER_CLOSED           /* one that was, closed to new nodes by that collection */
+};
+
 enum mg_status {
     MG_OK,
     MG_NOMEM,                   /* out of memory: MemoryError */
@@ -103,6 +110,8 @@ int mg_backward_node(mg_id n);          /* n's local chain rule only (the lectur
 
 /* --- lifetime: see the design note at the top of micrograd.c --- */
 uint32_t mg_slots(void);                /* slot count; the Python layer keeps one owner per slot */
+void mg_cover(uint32_t n);              /* its flat table of owners by node id covers slots 0..n) */
+int mg_slot_trigger(uint32_t slot);     /* an mg_trigger */
 uint64_t mg_collect_begin(void);        /* call before reading the owners' counts; returns a token */
 uint64_t mg_created(void);              /* nodes created so far (never wraps in practice) */
 int mg_should_collect(void);

@@ -34,9 +34,9 @@ _new = object.__new__
 # --- lifetime ------------------------------------------------------------------------------
 
 _BLOCK = 1 << _SHIFT
-_slot_owner = []                # one owner object per C slot; a Value refers to its node's
-_owners = []                    # the same by node id (no shift on the hot path)
-_growing = threading.Lock()     # the two lists grow together
+_slot_owner = []                # one owner object per C slot number, for good; a Value refers
+_owners = []                    # to its node's. The same by node id (no shift on the hot path),
+_growing = threading.Lock()     # for the slots it covers: a trigger's are left out (open_block)
 
 
 def _count_alone():
@@ -44,16 +44,20 @@ def _count_alone():
     return list(map(sys.getrefcount, held[:1]))[0]
 
 
-_BASE = _count_alone()          # an owner's count with no Value on it
+_BASE = _count_alone()          # the count of an owner _owners covers, with no Value on it
+_BASE_PAST = _BASE - _BLOCK     # of one it does not
 
 
 def _collect_once(idle):
     """One collection; it keeps the nodes made since the one before (see micrograd.c), and
     unless idle, those of this thread's last call, which it may be wrapping."""
     token = lib.mg_collect_begin()
-    # One C-level pass with no bytecode in it, so no other thread runs while the counts are read.
+    covered = len(_owners) >> _SHIFT
+    bases = [_BASE] * covered + [_BASE_PAST] * (len(_slot_owner) - covered)
+    # One C-level pass with no bytecode in it, so no other thread runs while the counts are
+    # read. Slots covered or added since bases was made only count as more rooted than they are.
     counts = list(map(sys.getrefcount, _slot_owner))
-    rooted = bytes(map(_BASE.__lt__, counts))
+    rooted = bytes(map(int.__lt__, bases, counts))
     lib.mg_collect(ffi.from_buffer("uint8_t[]", rooted), len(rooted), token, idle)
 
 
@@ -75,17 +79,22 @@ def arena_bytes(spares=False):
 
 
 def _owner_slow(i):
-    """The owner for node i when its slot is new to _owners; or raises for a failed op."""
+    """The owner for node i when _owners does not cover its slot; or raises for a failed op.
+    A trigger's first Value collects; a slot new to the arena is covered from now on."""
     if i >= _ERROR:
         raise _exception(i - _ERROR)
+    slot = i >> _SHIFT
     with _growing:
         while len(_slot_owner) < lib.mg_slots():
-            owner = object()
-            _owners.extend([owner] * _BLOCK)
-            _slot_owner.append(owner)
-    if lib.mg_should_collect():
+            _slot_owner.append(object())
+        trigger = lib.mg_slot_trigger(slot)
+        if not trigger:
+            for owner in _slot_owner[len(_owners) >> _SHIFT:slot + 1]:
+                _owners.extend([owner] * _BLOCK)
+            lib.mg_cover(len(_owners) >> _SHIFT)
+    if trigger == lib.MG_TRIGGER_OPEN or lib.mg_should_collect():
         _collect_once(False)
-    return _owners[i]
+    return _slot_owner[slot]
 
 
 def _owner_of(i):

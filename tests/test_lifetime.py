@@ -96,6 +96,26 @@ def test_memory_is_flat_without_any_call(impl):
     assert kept.data == 100_001.0
 
 
+def test_slots_are_reused_across_collections(impl, monkeypatch):
+    # every collection starts in a block of its own; its slot must come back into use, or the
+    # slot count, and the Python layer's table of a reference per node slot, grow for ever
+    random.seed(2)
+    model = impl.nn.MLP(2, [16, 16, 1])
+    x = [impl.Value(0.5), impl.Value(-1.5)]
+    engine = impl.engine
+    runs = []
+    collect_once = engine._collect_once
+    monkeypatch.setattr(engine, "_collect_once", lambda idle: runs.append(collect_once(idle)))
+    for _ in range(5000):
+        model(x)
+    slots, table, before = engine.lib.mg_slots(), len(engine._owners), len(runs)
+    for _ in range(20000):
+        model(x)
+    assert len(runs) - before >= 20         # many collections came in the second stretch
+    assert engine.lib.mg_slots() <= slots + 4, (slots, engine.lib.mg_slots())
+    assert len(engine._owners) <= table + 4 * engine._BLOCK, (table, len(engine._owners))
+
+
 def test_kept_graph_survives_later_graphs_and_collections(ref, impl):
     random.seed(11)
     m_ref = ref.nn.MLP(2, [4, 1])
