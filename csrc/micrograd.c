@@ -632,14 +632,26 @@ int mg_backward(mg_id root) {
         for (uint32_t i = b == rb ? r + 1 : b->used; i-- > 0;) {
             if (!b->mark[i]) continue;
             b->mark[i] = 0;
-            mg_ref ka = NO_REF, kb = NO_REF;
             uint8_t op = b->op[i];
             if (op == MG_MUL || op == MG_ADD) { /* the commonest ops, out of the switch */
-                VISIT_KID(b->kid0[i], ka);
-                VISIT_KID(b->kid1[i], kb);
-                if (op == MG_MUL) mul_backward(b->grad[i], ka, kb);
-                else add_backward(b->grad[i], ka, kb);
+                /* the loads first: a byte store may alias anything, and would force them again */
+                uint32_t k0 = (uint32_t)b->kid0[i], k1 = (uint32_t)b->kid1[i];
+                double g = b->grad[i];
+                mg_block *c0 = slots[k0 >> MG_BLOCK_SHIFT], *c1 = slots[k1 >> MG_BLOCK_SHIFT];
+                uint32_t o0 = OFF(k0), o1 = OFF(k1);
+                double g0 = g, g1 = g;
+                if (op == MG_MUL) {
+                    g0 = c1->data[o1] * g;
+                    g1 = c0->data[o0] * g;
+                }
+                c0->grad[o0] += g0;
+                c1->grad[o1] += g1;
+                c0->mark[o0] = 1;
+                c1->mark[o1] = 1;
+                c0->pending = 1;
+                c1->pending = 1;
             } else {
+                mg_ref ka = NO_REF, kb = NO_REF;
                 VISIT(b->kid0[i], ka);
                 VISIT(b->kid1[i], kb);
                 int st = local_backward(b, i, ka, kb);
