@@ -56,7 +56,7 @@
 
 #define MG_BLOCK ((uint32_t)1 << MG_BLOCK_SHIFT)
 #define MG_MAX_SLOTS ((uint32_t)1 << (31 - MG_BLOCK_SHIFT))   /* ids fit in int32 children */
-#define MG_MIN_COLLECT 64                                      /* blocks between collections, at least */
+#define MG_MIN_COLLECT 16                                      /* blocks between collections, at least */
 #define MG_ERR(status) (((mg_id)1 << MG_ERROR_SHIFT) + (status))
 
 typedef struct mg_block {
