@@ -11,7 +11,6 @@ one counter, _changes, so a plan is checked in O(1) per call and remade after an
 the plan cannot take (a subclass that overrides __call__, a list that is not watched, odd
 inputs) goes down micrograd's own path, unchanged.
 """
-import operator
 import random
 
 from micrograd_c import engine
@@ -136,7 +135,6 @@ class MLP(Module):
 # --- the fast path -------------------------------------------------------------------------
 
 _JUST_VALUE = {Value}
-_id_of = operator.attrgetter("_id")
 
 
 def _layers(module):
@@ -214,28 +212,50 @@ def _forward(module, x):
         plan = module.__dict__["_plan"] = _Plan(module)
     if plan.net is None or (type(x) is not list and type(x) is not tuple) or not x:
         return None
-    if set(map(type, x)) <= _JUST_VALUE:
-        ids, nums = list(map(_id_of, x)), ffi.NULL
+    ids = []
+    for v in x:                         # a loop: set(map(type, x)) costs more on a short x
+        if type(v) is not Value:
+            ids, nums = _with_numbers(x)
+            if ids is None:
+                return None             # micrograd's own path knows what to do with it, or raises
+            break
+        ids.append(v._id)
     else:
-        ids, nums = [], []
-        for v in x:
-            if type(v) is Value:
-                ids.append(v._id)
-                nums.append(0.0)
-            else:
-                k = engine._number(v)
-                if k is None:
-                    return None         # micrograd's own path knows what to do with it, or raises
-                ids.append(-1)
-                nums.append(k)
-    out = ffi.NULL if plan.nout == 1 else ffi.new("mg_id[]", plan.nout)
-    i = _net_forward(plan.net, ids, nums, len(x), out)
-    if plan.nout == 1:
-        return engine._wrap(i)
-    if i >= engine._ERROR:
-        raise engine._exception(i - engine._ERROR)
-    return list(map(engine._wrap, out))
+        nums = ffi.NULL
+    if plan.nout > 1:
+        out = ffi.new("mg_id[]", plan.nout)
+        i = _net_forward(plan.net, ids, nums, len(x), out)
+        if i >= engine._ERROR:
+            raise engine._exception(i - engine._ERROR)
+        return list(map(engine._wrap, out))
+    i = _net_forward(plan.net, ids, nums, len(x), ffi.NULL)
+    out = _new(Value)                   # engine._wrap(i), inline: one call per sample in the demo
+    out._id = i
+    try:
+        out._blk = _owners[i]
+    except IndexError:
+        out._blk = engine._owner_slow(i)
+    return out
 
 
+def _with_numbers(x):
+    """(ids, numbers) of inputs that are Values or numbers, as mg_net_forward takes them; or
+    (None, None) if one is neither."""
+    ids, nums = [], []
+    for v in x:
+        if type(v) is Value:
+            ids.append(v._id)
+            nums.append(0.0)
+        else:
+            k = engine._number(v)
+            if k is None:
+                return None, None
+            ids.append(-1)
+            nums.append(k)
+    return ids, nums
+
+
+_new = engine._new
+_owners = engine._owners                # mutated in place only, never rebound
 _net_forward = lib.mg_net_forward
 _CALLS = {Neuron: Neuron.__call__, Layer: Layer.__call__, MLP: MLP.__call__}
