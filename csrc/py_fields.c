@@ -7,8 +7,9 @@
  * CPython extension compiled against Python.h (the limited API), and holds the GIL through
  * every call (see mg_glue_holds_gil), as the Python C API needs.
  *
- * A descriptor reads its instance's node id from the instance's `_id` attribute, so a Value
- * with an unknown id reads NaN and writes nothing, as mg_data / mg_set_data do.
+ * A descriptor reads its instance's node id from the instance's `_id` slot, at the offset found
+ * once at import (field_find_id), else through getattr; a Value with an unknown id reads NaN
+ * and writes nothing, as mg_data / mg_set_data do.
  */
 #include "structmember.h"
 
@@ -23,16 +24,13 @@ static PyTypeObject *field_cls;     /* Value */
 static Py_ssize_t field_id_offset;  /* where a Value keeps its `_id` slot; 0: unknown */
 
 static int field_node(PyObject *obj, mg_id *n) {
-    PyObject *id;
+    PyObject *id = NULL;
     if (field_id_offset && PyObject_TypeCheck(obj, field_cls)) {
         id = *(PyObject **)((char *)obj + field_id_offset);
-        if (!id) {
-            PyErr_SetObject(PyExc_AttributeError, field_id_name);
-            return -1;
-        }
-        Py_INCREF(id);
-    } else if (!(id = PyObject_GetAttr(obj, field_id_name))) {
-        return -1;
+        Py_XINCREF(id);
+    }
+    if (!id && !(id = PyObject_GetAttr(obj, field_id_name))) {
+        return -1;                  /* Python's own AttributeError, as for an unset slot */
     }
     long long v = PyLong_AsLongLong(id);
     Py_DECREF(id);
