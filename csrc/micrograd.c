@@ -777,9 +777,12 @@ int mg_collect(const uint8_t *rooted, uint32_t n, uint64_t token, int caller_idl
         uint32_t from = b->roots < b->used ? b->roots : b->used;
         uint32_t live = b->used - from;
         if (live || b->pending || pinned) {             /* else nothing here is live: no node to visit */
-            for (uint32_t i = b->used; i-- > from;) {   /* the roots */
-                if (b->kid0[i] >= 0) mark_live(b->kid0[i]);
-                if (b->kid1[i] >= 0) mark_live(b->kid1[i]);
+            /* the roots; a child among them (the commonest, in a young block) is one itself */
+            uint32_t lo = (uint32_t)ID(b, from), span = b->used - from;
+            for (uint32_t i = b->used; i-- > from;) {
+                uint32_t k0 = (uint32_t)b->kid0[i], k1 = (uint32_t)b->kid1[i];
+                if (k0 - lo >= span && (int32_t)k0 >= 0) mark_live((int32_t)k0);
+                if (k1 - lo >= span && (int32_t)k1 >= 0) mark_live((int32_t)k1);
             }
             for (uint32_t i = from; i-- > 0;) {
                 if (b->mark[i]) {
