@@ -391,9 +391,27 @@ static inline int local_backward(const mg_block *b, uint32_t i, mg_ref ka, mg_re
 // ----------------------------------------------------------------------------
 // building
 
-#define BEGIN(stream) do { if (!begin_call(stream)) return MG_ERR(MG_NOMEM); } while (0)
+/* The block thread t appends nodes to, with room for n more nodes whose children lie in blocks
+ * no newer than seq `need`: the current one, or a new one (NULL when out of memory). */
+static inline mg_block *room(mg_thread *t, uint32_t n, uint64_t need) {
+    mg_block *w = t->cur[NODES];
+    if (w && w->used + n <= MG_BLOCK && w->seq >= need) return w;
+    return open_block(t, NODES);
+}
 
-static mg_id operand(double k) { return append(NODES, MG_LEAF, k, 0.0, -1, NULL, -1, NULL); }
+/* Appends a node to block w, which has room; a and b are live ids or -1. The caller counts it
+ * into arena.created. */
+static inline mg_id push(mg_block *w, uint8_t op, double x, mg_id a, mg_id b) {
+    uint32_t i = w->used++;
+    w->data[i] = x;
+    w->grad[i] = 0.0;
+    w->kid0[i] = (int32_t)a;
+    w->kid1[i] = (int32_t)b;
+    w->op[i] = op;
+    return ID(w, i);
+}
+
+#define BEGIN(stream) do { if (!begin_call(stream)) return MG_ERR(MG_NOMEM); } while (0)
 
 mg_id mg_leaf(double x) { BEGIN(LEAVES); return append(LEAVES, MG_LEAF, x, 0.0, -1, NULL, -1, NULL); }
 
@@ -409,12 +427,17 @@ static mg_id binary(uint8_t op, binary_fn f, mg_id a, mg_id b) {
 mg_id mg_add(mg_id a, mg_id b) { BEGIN(NODES); return binary(MG_ADD, add_forward, a, b); }
 mg_id mg_mul(mg_id a, mg_id b) { BEGIN(NODES); return binary(MG_MUL, mul_forward, a, b); }
 
-/* a op k: the number's leaf, then the node, as micrograd's Value(k) before the op. */
+/* a op k: the number's leaf, then the node, as micrograd's Value(k) before the op; both in
+ * one block, with one check for room. */
 static mg_id binary_k(uint8_t op, binary_fn f, mg_id a, double k) {
-    if (!block_of(a)) return MG_ERR(MG_BADID);
-    mg_id kid = operand(k);
-    if (kid >= MG_ERR(0)) return kid;
-    return binary(op, f, a, kid);
+    const mg_block *ka = block_of(a);
+    if (!ka) return MG_ERR(MG_BADID);
+    double x = f(ka->data[OFF(a)], k);
+    mg_block *w = room(self, 2, ka->seq);
+    if (!w) return MG_ERR(MG_NOMEM);
+    mg_id kid = push(w, MG_LEAF, k, -1, -1);
+    arena.created += 2;
+    return push(w, op, x, a, kid);
 }
 
 mg_id mg_add_k(mg_id a, double k) { BEGIN(NODES); return binary_k(MG_ADD, add_forward, a, k); }
@@ -494,26 +517,6 @@ static int net_buffers(mg_thread *t, const mg_net *net) {
     for (int k = 0; k < 2; k++)
         if (!grow((void **)&t->layer_out[k], &t->layer_cap[k], need, sizeof(mg_id))) return 0;
     return 1;
-}
-
-/* The block thread t appends nodes to, with room for n more nodes whose children lie in blocks
- * no newer than seq `need`: the current one, or a new one (NULL when out of memory). */
-static inline mg_block *room(mg_thread *t, uint32_t n, uint64_t need) {
-    mg_block *w = t->cur[NODES];
-    if (w && w->used + n <= MG_BLOCK && w->seq >= need) return w;
-    return open_block(t, NODES);
-}
-
-/* Appends a node to block w, which has room; a and b are live ids or -1. The caller counts it
- * into arena.created. */
-static inline mg_id push(mg_block *w, uint8_t op, double x, mg_id a, mg_id b) {
-    uint32_t i = w->used++;
-    w->data[i] = x;
-    w->grad[i] = 0.0;
-    w->kid0[i] = (int32_t)a;
-    w->kid1[i] = (int32_t)b;
-    w->op[i] = op;
-    return ID(w, i);
 }
 
 #define ROOM(n, need) do { if (!(w = room(t, (n), (need)))) { act = MG_ERR(MG_NOMEM); goto done; } } while (0)
