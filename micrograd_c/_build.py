@@ -2,7 +2,9 @@
 
 setuptools runs this file (setup.py names it in cffi_modules) before the package exists, so it
 imports only cffi and os, and finds csrc/ next to the package. The header is the cdef: the C
-API is declared once, in csrc/micrograd.h.
+API is declared once, in csrc/micrograd.h. The core (arena.c, ops.c, nn.c) is portable C11;
+the Python type glue (value.c) is included into the module cffi generates, which is compiled
+against Python's limited API.
 """
 import os
 
@@ -10,12 +12,13 @@ from cffi import FFI
 
 # setuptools wants paths relative to setup.py's directory, where it runs this file from.
 CSRC = os.path.relpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "csrc"))
+CORE = ["arena.c", "ops.c", "nn.c"]
 
 # Every call into the core is short and the core keeps no locks of its own: the glue holds the
-# GIL for the whole call, which is what makes the core safe under Python threads, and skips
-# cffi's errno bookkeeping (the core never touches errno). These are cffi's names for the two.
-# mg_glue_holds_gil() answers 1 only from inside our redefined macro, so the import check in
-# engine.py and tests/test_glue.py fail if a new cffi stops using these names.
+# GIL for the whole call, which is what makes the core safe under Python threads (design note
+# 8 in csrc/arena.c), and skips cffi's errno bookkeeping (the core never touches errno). These
+# are cffi's names for the two. mg_glue_holds_gil() answers 1 only from inside our redefined
+# macro, so the import check in micrograd_c/_glue.py fails if a new cffi stops using them.
 GLUE = """
 #include "micrograd.h"
 static int glue_in_call;
@@ -29,8 +32,14 @@ static int glue_in_call;
 #define _cffi_restore_errno() ((void)0)
 
 int mg_glue_holds_gil(void) { return glue_in_call; }
-#include "py_fields.c"
+#include "value.c"
 """
+
+# Floating point must round as Python's does: no FMA contraction, no fast-math, anywhere.
+if os.name == "nt":     # MSVC: /fp:precise contracts nothing unless /fp:contract is given
+    FLAGS = ["/O2", "/fp:precise"]
+else:                   # gcc and clang
+    FLAGS = ["-O3", "-ffp-contract=off", "-fno-fast-math", "-Werror=switch", "-std=c11", "-g0"]
 
 
 def _cdef(path):
@@ -43,9 +52,9 @@ ffibuilder.cdef(_cdef(os.path.join(CSRC, "micrograd.h")))
 ffibuilder.set_source(
     "micrograd_c._core",
     GLUE,
-    sources=[os.path.join(CSRC, "micrograd.c")],
+    sources=[os.path.join(CSRC, name) for name in CORE],
     include_dirs=[CSRC],
-    extra_compile_args=["-O3", "-ffp-contract=off", "-fno-fast-math", "-Werror=switch", "-std=gnu11"],
+    extra_compile_args=FLAGS,
 )
 
 if __name__ == "__main__":

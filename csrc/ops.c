@@ -1,0 +1,183 @@
+/*
+ * ops.c: the op table, the builders that append nodes, and the backward sweep.
+ *
+ * The table is the one list of ops: each row names the op as micrograd's _op does, the Value
+ * method that makes it (a unary op's), its arity and its forward/backward pair (ops.h). The
+ * glue makes Value's unary methods from it and the tests make their cases from it.
+ */
+#include "ops.h"
+
+/* CPython's float_pow, case for case (Objects/floatobject.c), over libm's pow. */
+int mg_py_pow(double x, double k, double *out) {
+    int negate = 0;
+    if (k == 0.0) { *out = 1.0; return MG_OK; }                 /* even 0**0 and nan**0 */
+    if (isnan(x)) { *out = x; return MG_OK; }
+    if (isnan(k)) { *out = x == 1.0 ? 1.0 : k; return MG_OK; }
+    if (isinf(k)) {
+        double ax = fabs(x);
+        *out = ax == 1.0 ? 1.0 : (k > 0) == (ax > 1.0) ? INFINITY : 0.0;
+        return MG_OK;
+    }
+    int odd = fmod(fabs(k), 2.0) == 1.0;                         /* k is an odd integer */
+    if (isinf(x)) {
+        *out = k > 0 ? (odd ? x : fabs(x)) : (odd ? copysign(0.0, x) : 0.0);
+        return MG_OK;
+    }
+    if (x == 0.0) {
+        if (k < 0) return MG_ZERODIV;
+        *out = odd ? x : 0.0;
+        return MG_OK;
+    }
+    if (x < 0.0) {
+        if (k != floor(k)) return MG_DOMAIN;                       /* Python would go complex */
+        x = -x;
+        negate = odd;
+    }
+    if (x == 1.0) { *out = negate ? -1.0 : 1.0; return MG_OK; }
+    double r = pow(x, k);
+    if (isinf(r)) return MG_OVERFLOW;
+    *out = negate ? -r : r;
+    return MG_OK;
+}
+
+// ----------------------------------------------------------------------------
+// the table: one row per op, in enum mg_op's order
+
+const mg_op_info mg_ops[] = {
+    [MG_LEAF] = {"", "", 0, NULL, NULL},
+    [MG_ADD] = {"+", "", 2, mg_add_forward, mg_add_backward},
+    [MG_MUL] = {"*", "", 2, mg_mul_forward, mg_mul_backward},
+    [MG_POW_INT] = {"", "", 1, mg_pow_forward, mg_pow_backward},
+    [MG_POW_FLOAT] = {"", "", 1, mg_pow_forward, mg_pow_backward},
+    [MG_POW_NAMED] = {"", "", 1, mg_pow_forward, mg_pow_named_backward},
+    [MG_RELU] = {"ReLU", "relu", 1, mg_relu_forward, mg_relu_backward},
+    [MG_TANH] = {"tanh", "tanh", 1, mg_tanh_forward, mg_tanh_backward},
+    [MG_EXP] = {"exp", "exp", 1, mg_exp_forward, mg_exp_backward},
+    [MG_CUSTOM] = {"", "", 2, NULL, NULL},
+};
+_Static_assert(sizeof mg_ops / sizeof mg_ops[0] == MG_OP_COUNT, "every op needs its row in mg_ops");
+
+static int known(int op) { return op >= 0 && op < MG_OP_COUNT; }
+const char *mg_op_name(int op) { return known(op) ? mg_ops[op].name : ""; }
+const char *mg_op_method(int op) { return known(op) ? mg_ops[op].method : ""; }
+int mg_op_arity(int op) { return known(op) ? mg_ops[op].arity : -1; }
+
+// ----------------------------------------------------------------------------
+// building (each call: mg_begin, then the forward, then its nodes)
+
+mg_id mg_build_leaf(double x) {
+    mg_begin();
+    mg_block *w = mg_room(1);
+    return w ? mg_push(w, MG_LEAF, x, 0.0, -1, -1) : MG_ERR(MG_NOMEM);
+}
+
+mg_id mg_build(int op, mg_id a, mg_id b, double aux) {
+    mg_begin();
+    mg_block *ka = mg_block_of(a), *kb = b < 0 ? NULL : mg_block_of(b);
+    if (!known(op) || !mg_ops[op].forward || !ka || (b >= 0 && !kb)) return MG_ERR(MG_BADID);
+    double x;
+    int st = mg_ops[op].forward(ka->data[MG_OFF(a)], kb ? kb->data[MG_OFF(b)] : 0.0, aux, &x);
+    if (st) return MG_ERR(st);
+    mg_block *w = mg_room(1);
+    return w ? mg_push(w, (uint8_t)op, x, aux, a, b) : MG_ERR(MG_NOMEM);
+}
+
+/* a op k as micrograd's Value(k) then the op: the number's leaf, then the node. */
+mg_id mg_build_k(int op, mg_id a, double k) {
+    mg_begin();
+    mg_block *ka = mg_block_of(a);
+    if (!known(op) || mg_ops[op].arity != 2 || !mg_ops[op].forward || !ka) return MG_ERR(MG_BADID);
+    double x;
+    int st = mg_ops[op].forward(ka->data[MG_OFF(a)], k, 0.0, &x);
+    if (st) return MG_ERR(st);
+    mg_block *w = mg_room(2);
+    if (!w) return MG_ERR(MG_NOMEM);
+    mg_id leaf = mg_push(w, MG_LEAF, k, 0.0, -1, -1);
+    return mg_push(w, (uint8_t)op, x, 0.0, a, leaf);
+}
+
+/* a ** k whose k - 1 is k1 (Python's int arithmetic, exact), the tag naming it in Python. */
+mg_id mg_build_named_pow(mg_id a, double k, double k1, double tag) {
+    mg_begin();
+    mg_block *ka = mg_block_of(a);
+    if (!ka) return MG_ERR(MG_BADID);
+    double x;
+    int st = mg_pow_forward(ka->data[MG_OFF(a)], 0.0, k, &x);
+    if (st) return MG_ERR(st);
+    mg_block *w = mg_room(2);
+    if (!w) return MG_ERR(MG_NOMEM);
+    mg_id hidden = mg_push(w, MG_LEAF, k1, tag, -1, -1);
+    return mg_push(w, MG_POW_NAMED, x, k, a, hidden);
+}
+
+mg_id mg_build_custom(double x, mg_id a, mg_id b, double tag) {
+    mg_begin();
+    if ((a >= 0 && !mg_block_of(a)) || (b >= 0 && !mg_block_of(b))) return MG_ERR(MG_BADID);
+    if (a < 0) a = b, b = -1;
+    mg_block *w = mg_room(1);
+    return w ? mg_push(w, MG_CUSTOM, x, tag, a, b) : MG_ERR(MG_NOMEM);
+}
+
+// ----------------------------------------------------------------------------
+// backward: one descending sweep (design note 1 in arena.c)
+
+static const mg_ref NO_REF = {NULL, NULL};
+
+/* A reference to node k's data and grad; NO_REF for -1. */
+static inline mg_ref ref_of(int32_t k) {
+    if (k < 0) return NO_REF;
+    mg_block *c = mg_live_block(k);
+    return (mg_ref){&c->data[MG_OFF(k)], &c->grad[MG_OFF(k)]};
+}
+
+/* Marks node k (or nothing, for -1) for a visit of its own. */
+static inline void mark_kid(int32_t k) {
+    if (k < 0) return;
+    mg_block *c = mg_live_block(k);
+    c->mark[MG_OFF(k)] = 1;
+    c->pending = 1;
+}
+
+/* Node i of block b: its op's rule into its children (ka, kb). */
+static inline int local_backward(const mg_block *b, uint32_t i, mg_ref ka, mg_ref kb) {
+    mg_backward_fn rule = mg_ops[b->op[i]].backward;
+    return rule ? rule(b->grad[i], b->data[i], b->aux[i], ka, kb) : MG_OK;
+}
+
+int mg_backward(mg_id root) {
+    mg_block *rb = mg_block_of(root);
+    if (!rb) return MG_BADID;
+    uint32_t r = MG_OFF(root);
+    int status = MG_OK;
+    rb->grad[r] = 1.0;
+    rb->mark[r] = 1;
+    rb->pending = 1;
+    for (uint32_t pos = rb->pos + 1; pos-- > 0;) {     /* a block with nothing marked: one test */
+        mg_block *b = mg_arena.order[pos];
+        if (!b->pending) continue;
+        for (uint32_t i = b == rb ? r + 1 : b->used; i-- > 0;) {
+            if (!b->mark[i]) continue;
+            b->mark[i] = 0;
+            /* the rule before the marks: a byte store may alias anything, and would force
+             * the rule's loads again */
+            int32_t k0 = b->kid0[i], k1 = b->kid1[i];
+            mg_ref ka = ref_of(k0), kb = ref_of(k1);
+            uint8_t op = b->op[i];
+            int st = op == MG_MUL ? mg_mul_backward(b->grad[i], 0.0, 0.0, ka, kb)   /* the commonest, */
+                   : op == MG_ADD ? mg_add_backward(b->grad[i], 0.0, 0.0, ka, kb)  /* inline */
+                   : local_backward(b, i, ka, kb);
+            mark_kid(k0);
+            mark_kid(k1);
+            if (st && !status) status = st;
+        }
+        b->pending = 0;                 /* children lie below their parents: all visited */
+    }
+    return status;
+}
+
+int mg_backward_node(mg_id n) {
+    mg_block *b = mg_block_of(n);
+    if (!b) return MG_BADID;
+    uint32_t i = MG_OFF(n);
+    return local_backward(b, i, ref_of(b->kid0[i]), ref_of(b->kid1[i]));
+}

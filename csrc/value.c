@@ -1,0 +1,717 @@
+/*
+ * value.c: the Python type glue. Value's C base type (its storage: the node id, the attribute
+ * dict, weak references), its hottest operators (+, *, ** by a number, the unary ops of the op
+ * table, Value(x)), and the few calls that deal in Python objects: a node's children as
+ * Values, a named pow, and an nn call.
+ *
+ * Only the cffi build compiles this file, into the module cffi generates (micrograd_c/_build.py
+ * includes it), against Python's limited API; that glue holds the GIL through every call.
+ * engine.py's `class Value(ValueBase)` is the facade: micrograd's API, with what is not hot in
+ * Python. What Python decides (which objects are real numbers, what NumPy operands do, the
+ * exception for a status, the name of a custom op) it decides through hooks that engine.py
+ * installs, so each rule is written once.
+ *
+ * The glue keeps design notes 2, 4 and 6 of arena.c: it allocates a Value before it appends
+ * the node, binds it in the same call, and looks ids up again after anything that can run
+ * Python.
+ */
+#include "structmember.h"
+
+#include "arena.h"
+#include "nn.h"
+#include "ops.h"
+
+typedef struct {
+    PyObject_HEAD
+    mg_id id;                   /* the node, or -1 before one is made */
+    PyObject *dict;             /* attributes (label, a user's own, the _prev cache); lazily */
+    PyObject *weakrefs;
+} mg_value;
+
+static PyTypeObject *base_type;     /* ValueBase */
+static PyTypeObject *value_type;    /* engine.Value: what the ops make */
+static PyObject *hook_real;         /* x -> float(x) for a real number x, else TypeError */
+static PyObject *hook_binary;       /* (op, value, other) -> the op on an operand C leaves to Python */
+static PyObject *hook_pow;          /* (value, k) -> value ** k for a k C leaves to Python */
+static PyObject *hook_raise;        /* status -> raises its exception */
+static PyObject *hook_tag;          /* op name -> the tag a custom node keeps */
+
+#define AS_VALUE(o) ((mg_value *)(o))
+
+/* *slot = new reference o, dropping the old one (Py_XSETREF, which the limited API lacks). */
+static void set_ref(PyObject **slot, PyObject *o) {
+    PyObject *old = *slot;
+    Py_XINCREF(o);
+    *slot = o;
+    Py_XDECREF(old);
+}
+
+static inline int is_value(PyObject *o) {
+    return Py_TYPE(o) == value_type || PyObject_TypeCheck(o, base_type);
+}
+
+// ----------------------------------------------------------------------------
+// errors
+
+static PyObject *raise_status(int status) {
+    PyObject *r = hook_raise ? PyObject_CallFunction(hook_raise, "i", status) : NULL;
+    Py_XDECREF(r);
+    if (!PyErr_Occurred()) PyErr_Format(PyExc_SystemError, "micrograd_c: status %d", status);
+    return NULL;
+}
+
+/* Raises `exc(fmt % type(o).__name__)`; fmt has one %U. */
+static PyObject *type_error(PyObject *exc, const char *fmt, PyObject *o) {
+    PyObject *name = PyObject_GetAttrString((PyObject *)Py_TYPE(o), "__name__");
+    if (name) {
+        PyErr_Format(exc, fmt, name);
+        Py_DECREF(name);
+    }
+    return NULL;
+}
+
+/* A Value that has no node yet (a subclass's __init__ that never set data): micrograd's
+ * AttributeError for the attribute it lacks. */
+static PyObject *unbound(PyObject *self) {
+    return type_error(PyExc_AttributeError, "'%U' object has no attribute 'data'", self);
+}
+
+// ----------------------------------------------------------------------------
+// making Values
+
+static mg_value *new_value(void) {
+    mg_value *v = (mg_value *)PyType_GenericAlloc(value_type, 0);
+    if (v) v->id = -1;
+    return v;
+}
+
+/* out, given node id; or, for a failed build, nothing and the build's exception. */
+static PyObject *finish(mg_value *out, mg_id id) {
+    if (id >= MG_ERR(0)) {
+        Py_DECREF(out);
+        return raise_status((int)(id - MG_ERR(0)));
+    }
+    mg_bind(id, out);
+    out->id = id;
+    return (PyObject *)out;
+}
+
+/* v takes node id; a node it had goes, and nn plans notice (design note 2). */
+static void rebind(mg_value *v, mg_id id) {
+    if (v->id >= 0) {
+        mg_unbind(v->id);
+        mg_arena.epoch++;
+        if (v->dict && PyDict_DelItemString(v->dict, "_prev_cache")) PyErr_Clear();
+    }
+    mg_bind(id, v);
+    v->id = id;
+}
+
+/* The Value of live node k: its own, or a new one. */
+static PyObject *value_of_node(mg_id k) {
+    PyObject *v = mg_value_of(k);
+    if (v) {
+        Py_INCREF(v);
+        return v;
+    }
+    mg_value *out = new_value();        /* can run Python; k stays live (the caller's doing) */
+    if (!out) return NULL;
+    if ((v = mg_value_of(k))) {         /* it got one meanwhile */
+        Py_DECREF(out);
+        Py_INCREF(v);
+        return v;
+    }
+    mg_bind(k, out);
+    out->id = k;
+    return (PyObject *)out;
+}
+
+/* 1 and *x = float(o) for a real number o; -1 with TypeError (or the conversion's error). */
+static int real(PyObject *o, double *x) {
+    if (PyFloat_CheckExact(o)) {
+        *x = PyFloat_AsDouble(o);
+        return 1;
+    }
+    if (PyLong_CheckExact(o) || PyBool_Check(o)) {
+        *x = PyLong_AsDouble(o);
+        return *x == -1.0 && PyErr_Occurred() ? -1 : 1;
+    }
+    PyObject *f = PyObject_CallFunctionObjArgs(hook_real, o, NULL);
+    if (!f) return -1;
+    *x = PyFloat_AsDouble(f);
+    Py_DECREF(f);
+    return *x == -1.0 && PyErr_Occurred() ? -1 : 1;
+}
+
+// ----------------------------------------------------------------------------
+// the operators
+
+/* op(l, r) for op MG_ADD or MG_MUL, either operand the Value: micrograd's __add__ and
+ * __radd__ both build self + other, the Value first. A Value, float, int or bool operand is
+ * built here; any other goes to Python. */
+static PyObject *binary(int op, PyObject *l, PyObject *r) {
+    PyObject *self = is_value(l) ? l : r, *other = self == l ? r : l;
+    int with_value = is_value(other);
+    double k = 0.0;
+    if (with_value) {
+    } else if (PyFloat_CheckExact(other)) {
+        k = PyFloat_AsDouble(other);
+    } else if (PyLong_CheckExact(other) || PyBool_Check(other)) {
+        k = PyLong_AsDouble(other);
+        if (k == -1.0 && PyErr_Occurred()) return NULL;
+    } else {
+        return PyObject_CallFunction(hook_binary, "iOO", op, self, other);
+    }
+    mg_value *out = new_value();
+    if (!out) return NULL;
+    mg_id a = AS_VALUE(self)->id, b = with_value ? AS_VALUE(other)->id : 0;  /* read after */
+    if (a < 0 || b < 0) {
+        Py_DECREF(out);
+        return unbound(a < 0 ? self : other);
+    }
+    return finish(out, with_value ? mg_build(op, a, b, 0.0) : mg_build_k(op, a, k));
+}
+
+static PyObject *value_add(PyObject *l, PyObject *r) { return binary(MG_ADD, l, r); }
+static PyObject *value_mul(PyObject *l, PyObject *r) { return binary(MG_MUL, l, r); }
+
+/* self ** k: a float k, or an int a float holds exactly, here; any other k in Python (it
+ * asserts micrograd's int/float rule and names the op). */
+static PyObject *value_pow(PyObject *self, PyObject *k, PyObject *mod) {
+    if (!is_value(self) || mod != Py_None) Py_RETURN_NOTIMPLEMENTED;
+    int op;
+    double e;
+    if (PyFloat_CheckExact(k)) {
+        op = MG_POW_FLOAT;
+        e = PyFloat_AsDouble(k);
+    } else {
+        int overflow = 0;
+        long long n = PyLong_CheckExact(k) ? PyLong_AsLongLongAndOverflow(k, &overflow) : 0;
+        if (!PyLong_CheckExact(k) || overflow || n > (1LL << 53) || n < -(1LL << 53))
+            return PyObject_CallFunction(hook_pow, "OO", self, k);
+        op = MG_POW_INT;
+        e = (double)n;
+    }
+    mg_value *out = new_value();
+    if (!out) return NULL;
+    mg_id a = AS_VALUE(self)->id;
+    if (a < 0) {
+        Py_DECREF(out);
+        return unbound(self);
+    }
+    return finish(out, mg_build(op, a, -1, e));
+}
+
+static PyObject *unary(PyObject *self, int op) {
+    mg_value *out = new_value();
+    if (!out) return NULL;
+    mg_id a = AS_VALUE(self)->id;
+    if (a < 0) {
+        Py_DECREF(out);
+        return unbound(self);
+    }
+    return finish(out, mg_build(op, a, -1, 0.0));
+}
+
+/* A METH_NOARGS function per op index, so that the table's unary ops become methods. */
+#define UNARY(k) \
+    static PyObject *unary_##k(PyObject *self, PyObject *unused) { (void)unused; return unary(self, k); }
+UNARY(0) UNARY(1) UNARY(2) UNARY(3) UNARY(4) UNARY(5) UNARY(6) UNARY(7)
+UNARY(8) UNARY(9) UNARY(10) UNARY(11) UNARY(12) UNARY(13) UNARY(14) UNARY(15)
+static const PyCFunction unary_fn[] = {
+    unary_0, unary_1, unary_2, unary_3, unary_4, unary_5, unary_6, unary_7,
+    unary_8, unary_9, unary_10, unary_11, unary_12, unary_13, unary_14, unary_15,
+};
+_Static_assert(MG_OP_COUNT <= sizeof unary_fn / sizeof unary_fn[0], "one unary_k per op");
+
+// ----------------------------------------------------------------------------
+// Value(data, _children=(), _op='', label='')
+
+/* A hand-built node: micrograd's edges to at most two distinct Values, no local derivative. */
+static mg_id custom(double x, PyObject *children, PyObject *op) {
+    PyObject *kids[2] = {NULL, NULL}, *c, *tag = NULL;
+    mg_id id = MG_ERR(MG_OK);           /* MG_ERR(MG_OK): an exception is set */
+    int n = 0;
+    PyObject *it = NULL;
+    if (children && !(it = PyObject_GetIter(children))) return id;
+    while (it && (c = PyIter_Next(it))) {
+        if (!is_value(c)) {
+            type_error(PyExc_TypeError, "Value children must be Values, not %U", c);
+        } else if ((kids[0] == c || kids[1] == c)) {
+        } else if (n == 2) {
+            PyErr_SetString(PyExc_ValueError, "micrograd_c: a hand-built Value takes at most two distinct children");
+        } else {
+            Py_INCREF(c);
+            kids[n++] = c;
+        }
+        Py_DECREF(c);
+        if (PyErr_Occurred()) goto done;
+    }
+    if (PyErr_Occurred()) goto done;
+    tag = PyObject_CallFunctionObjArgs(hook_tag, op, NULL);
+    double t = tag ? PyFloat_AsDouble(tag) : -1.0;
+    if (PyErr_Occurred()) goto done;
+    mg_id a = n > 0 ? AS_VALUE(kids[0])->id : -1, b = n > 1 ? AS_VALUE(kids[1])->id : -1;
+    if ((n > 0 && a < 0) || (n > 1 && b < 0)) {
+        unbound(a < 0 ? kids[0] : kids[1]);
+        goto done;
+    }
+    id = mg_build_custom(x, a, b, t);
+done:
+    Py_XDECREF(it);
+    Py_XDECREF(tag);
+    Py_XDECREF(kids[0]);
+    Py_XDECREF(kids[1]);
+    return id;
+}
+
+static PyObject *value_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    (void)args, (void)kwds;             /* __init__ takes them: a subclass's own may differ */
+    mg_value *v = (mg_value *)PyType_GenericAlloc(type, 0);
+    if (v) v->id = -1;
+    return (PyObject *)v;
+}
+
+static int value_init(PyObject *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"data", "_children", "_op", "label", NULL};
+    PyObject *data, *children = NULL, *op = NULL, *label = NULL;
+    if (!kwds && PyTuple_Size(args) == 1) {
+        data = PyTuple_GetItem(args, 0);
+    } else if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OOO:Value", kwlist, &data, &children, &op, &label)) {
+        return -1;
+    }
+    double x;
+    if (real(data, &x) < 0) return -1;
+    int has_children = children ? PyObject_IsTrue(children) : 0, has_op = op ? PyObject_IsTrue(op) : 0;
+    if (has_children < 0 || has_op < 0) return -1;
+    mg_id id;
+    if (has_children || has_op) {
+        PyObject *empty = op ? NULL : PyUnicode_FromString("");
+        id = custom(x, has_children ? children : NULL, op ? op : empty);
+        Py_XDECREF(empty);
+        if (id == MG_ERR(MG_OK)) return -1;
+    } else {
+        id = mg_build_leaf(x);
+    }
+    if (id >= MG_ERR(0)) {
+        raise_status((int)(id - MG_ERR(0)));
+        return -1;
+    }
+    rebind(AS_VALUE(self), id);
+    if (label) {
+        int has_label = PyObject_IsTrue(label);
+        if (has_label < 0 || (has_label && PyObject_SetAttrString(self, "label", label))) return -1;
+    }
+    return 0;
+}
+
+// ----------------------------------------------------------------------------
+// storage
+
+static void value_dealloc(PyObject *self) {
+    PyTypeObject *type = Py_TYPE(self);
+    mg_value *v = AS_VALUE(self);
+    PyObject_GC_UnTrack(self);
+    if (v->weakrefs) PyObject_ClearWeakRefs(self);
+    if (v->id >= 0) {
+        mg_unbind(v->id);
+        v->id = -1;
+    }
+    Py_CLEAR(v->dict);
+    PyObject_GC_Del(self);
+    Py_DECREF(type);
+}
+
+static int value_traverse(PyObject *self, visitproc visit, void *arg) {
+    Py_VISIT(AS_VALUE(self)->dict);
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
+static int value_clear(PyObject *self) {
+    Py_CLEAR(AS_VALUE(self)->dict);
+    return 0;
+}
+
+static PyObject *get_field(PyObject *self, void *grad) {
+    mg_id n = AS_VALUE(self)->id;
+    if (n < 0) return unbound(self);
+    mg_block *b = mg_live_block(n);
+    return PyFloat_FromDouble(grad ? b->grad[MG_OFF(n)] : b->data[MG_OFF(n)]);
+}
+
+/* data or grad = value, by Value(x)'s rule for numbers; a Value without a node gets a leaf. */
+static int set_field(PyObject *self, PyObject *value, void *grad) {
+    if (!value) {
+        PyErr_Format(PyExc_AttributeError, "cannot delete a Value's %s", grad ? "grad" : "data");
+        return -1;
+    }
+    double x;
+    if (real(value, &x) < 0) return -1;
+    mg_value *v = AS_VALUE(self);
+    if (v->id < 0) {
+        mg_id id = mg_build_leaf(grad ? 0.0 : x);
+        if (id >= MG_ERR(0)) {
+            raise_status((int)(id - MG_ERR(0)));
+            return -1;
+        }
+        rebind(v, id);
+    }
+    mg_block *b = mg_live_block(v->id);
+    if (grad) b->grad[MG_OFF(v->id)] = x; else b->data[MG_OFF(v->id)] = x;
+    return 0;
+}
+
+static PyObject *get_id(PyObject *self, void *unused) {
+    (void)unused;
+    mg_id n = AS_VALUE(self)->id;
+    return n < 0 ? unbound(self) : PyLong_FromLongLong(n);
+}
+
+static PyObject *get_dict(PyObject *self, void *unused) {
+    (void)unused;
+    mg_value *v = AS_VALUE(self);
+    if (!v->dict && !(v->dict = PyDict_New())) return NULL;
+    Py_INCREF(v->dict);
+    return v->dict;
+}
+
+static int set_dict(PyObject *self, PyObject *value, void *unused) {
+    (void)unused;
+    if (!value || !PyDict_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "__dict__ must be set to a dictionary");
+        return -1;
+    }
+    set_ref(&AS_VALUE(self)->dict, value);
+    return 0;
+}
+
+/* The node's children as Values, as many as its op shows (a named pow hides its exponent). */
+static PyObject *value_children(PyObject *self, PyObject *unused) {
+    (void)unused;
+    for (;;) {
+        mg_id n = AS_VALUE(self)->id;
+        if (n < 0) return unbound(self);
+        uint64_t epoch = mg_arena.epoch;
+        mg_block *b = mg_live_block(n);
+        uint32_t i = MG_OFF(n);
+        mg_id kids[2] = {b->kid0[i], b->kid1[i]};
+        int arity = mg_ops[b->op[i]].arity, count = 0;
+        for (int k = 0; k < arity; k++) count += kids[k] >= 0;
+        PyObject *out = PyTuple_New(count);
+        for (int k = 0; out && k < count; k++) {
+            PyObject *v = value_of_node(kids[k]);   /* self's node reaches kids[k]: it is live */
+            if (!v || PyTuple_SetItem(out, k, v)) Py_CLEAR(out);
+            if (out && epoch != mg_arena.epoch) break;  /* self was given another node meanwhile */
+        }
+        if (!out || epoch == mg_arena.epoch) return out;
+        Py_DECREF(out);
+    }
+}
+
+static PyGetSetDef value_getset[] = {
+    {"data", get_field, set_field, "The node's value: a float, read from and written to the arena.", NULL},
+    {"grad", get_field, set_field, "d(root)/d(node) after root.backward(): a float.", (void *)1},
+    {"_id", get_id, NULL, "The node's id in the C arena.", NULL},
+    {"__dict__", get_dict, set_dict, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMemberDef value_members[] = {
+    {"__dictoffset__", T_PYSSIZET, offsetof(mg_value, dict), READONLY, NULL},
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(mg_value, weakrefs), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+/* The table's unary ops (filled in by mg_glue_install), _children and the end marker. */
+static PyMethodDef value_methods[MG_OP_COUNT + 2];
+
+static PyType_Slot value_slots[] = {
+    {Py_tp_doc, "The C half of micrograd_c's Value: a node of the arena and its hot operators."},
+    {Py_tp_new, (void *)value_new},
+    {Py_tp_init, (void *)value_init},
+    {Py_tp_dealloc, (void *)value_dealloc},
+    {Py_tp_traverse, (void *)value_traverse},
+    {Py_tp_clear, (void *)value_clear},
+    {Py_tp_getset, value_getset},
+    {Py_tp_members, value_members},
+    {Py_tp_methods, value_methods},
+    {Py_nb_add, (void *)value_add},
+    {Py_nb_multiply, (void *)value_mul},
+    {Py_nb_power, (void *)value_pow},
+    {0, NULL},
+};
+
+static PyType_Spec value_spec = {
+    "micrograd_c._core.ValueBase", sizeof(mg_value), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC, value_slots,
+};
+
+// ----------------------------------------------------------------------------
+// functions on the _core module, for engine.py and _plan.py
+
+/* install(value_class, real, binary, pow, raise_status, tag): what the ops make, and the hooks. */
+static PyObject *glue_install_hooks(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *cls, *hooks[5];
+    if (!PyArg_ParseTuple(args, "OOOOOO:install", &cls, &hooks[0], &hooks[1], &hooks[2], &hooks[3], &hooks[4]))
+        return NULL;
+    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, base_type)) {
+        PyErr_SetString(PyExc_TypeError, "install: the class must be a subclass of ValueBase");
+        return NULL;
+    }
+    PyObject **slots[] = {&hook_real, &hook_binary, &hook_pow, &hook_raise, &hook_tag};
+    for (int k = 0; k < 5; k++) set_ref(slots[k], hooks[k]);
+    set_ref((PyObject **)&value_type, cls);
+    Py_RETURN_NONE;
+}
+
+/* pow_named(value, k, k1, tag): value ** k for a k Python names (tag), k1 = float(k - 1). */
+static PyObject *glue_pow_named(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *self;
+    double k, k1, tag;
+    if (!PyArg_ParseTuple(args, "Oddd:pow_named", &self, &k, &k1, &tag)) return NULL;
+    if (!is_value(self)) return type_error(PyExc_TypeError, "pow_named: not a Value: %U", self);
+    mg_value *out = new_value();
+    if (!out) return NULL;
+    mg_id a = AS_VALUE(self)->id;
+    if (a < 0) {
+        Py_DECREF(out);
+        return unbound(self);
+    }
+    return finish(out, mg_build_named_pow(a, k, k1, tag));
+}
+
+/* An nn plan: the mg_net, its id arrays, and the Values that keep its parameters' nodes. */
+typedef struct {
+    mg_net net;
+    int as_list;                /* the call returns a list (else the Value itself) */
+    PyObject *params;           /* a tuple of the parameter Values */
+} net_box;
+
+#define NET_CAPSULE "micrograd_c._core.net"
+
+static void net_free(net_box *box) {
+    for (uint32_t l = 0; box->net.layers && l < box->net.nlayers; l++) {
+        free(box->net.layers[l].w);
+        free(box->net.layers[l].b);
+        free(box->net.layers[l].nonlin);
+    }
+    free(box->net.layers);
+    Py_XDECREF(box->params);
+    free(box);
+}
+
+static void net_capsule_free(PyObject *capsule) { net_free(PyCapsule_GetPointer(capsule, NET_CAPSULE)); }
+
+/* The id of Value o, for a plan: -1 with an exception if o is not a Value with a node. */
+static mg_id param_id(PyObject *o) {
+    if (!is_value(o)) {
+        type_error(PyExc_TypeError, "an nn plan takes Values, not %U", o);
+        return -1;
+    }
+    if (AS_VALUE(o)->id < 0) unbound(o);
+    return AS_VALUE(o)->id;
+}
+
+/* net_new(layers, as_list): layers is a list of (weights, biases, nonlins), weights a list of
+ * nout * nin Values neuron after neuron, biases nout Values, nonlins nout truths. */
+static PyObject *glue_net_new(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *layers, *params = NULL;
+    int as_list;
+    if (!PyArg_ParseTuple(args, "Op:net_new", &layers, &as_list)) return NULL;
+    Py_ssize_t nl = PyList_Check(layers) ? PyList_Size(layers) : -1;
+    if (nl <= 0) {
+        PyErr_SetString(PyExc_ValueError, "net_new: layers must be a non-empty list");
+        return NULL;
+    }
+    net_box *box = calloc(1, sizeof *box);
+    if (!box || !(box->net.layers = calloc((size_t)nl, sizeof(mg_layer))) || !(params = PyList_New(0))) {
+        if (box) net_free(box);
+        return PyErr_NoMemory();
+    }
+    box->net.nlayers = (uint32_t)nl;
+    box->as_list = as_list;
+    for (Py_ssize_t l = 0; l < nl; l++) {
+        PyObject *spec = PyList_GetItem(layers, l), *w, *b, *nonlin;
+        if (!PyArg_ParseTuple(spec, "OOO:net_new layer", &w, &b, &nonlin)) goto fail;
+        Py_ssize_t nw = PyList_Check(w) ? PyList_Size(w) : -1, nb = PyList_Check(b) ? PyList_Size(b) : -1;
+        if (nb <= 0 || nw <= 0 || nw % nb || !PyList_Check(nonlin) || PyList_Size(nonlin) != nb) {
+            PyErr_SetString(PyExc_ValueError, "net_new: a layer needs nout * nin weights, nout biases and flags");
+            goto fail;
+        }
+        mg_layer *L = &box->net.layers[l];
+        L->nout = (uint32_t)nb;
+        L->nin = (uint32_t)(nw / nb);
+        L->w = malloc((size_t)nw * sizeof(mg_id));
+        L->b = malloc((size_t)nb * sizeof(mg_id));
+        L->nonlin = malloc((size_t)nb);
+        if (!L->w || !L->b || !L->nonlin) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        for (Py_ssize_t i = 0; i < nw + nb; i++) {
+            PyObject *p = i < nw ? PyList_GetItem(w, i) : PyList_GetItem(b, i - nw);
+            mg_id id = param_id(p);
+            if (id < 0 || PyList_Append(params, p)) goto fail;
+            if (i < nw) L->w[i] = id; else L->b[i - nw] = id;
+        }
+        for (Py_ssize_t j = 0; j < nb; j++) {
+            int t = PyObject_IsTrue(PyList_GetItem(nonlin, j));
+            if (t < 0) goto fail;
+            L->nonlin[j] = (uint8_t)t;
+        }
+    }
+    /* the ids above were read with Python running in between (PyList_Append, truth tests):
+     * the epoch taken now, after the last of them, would miss a change; so read them again */
+    box->net.epoch = mg_arena.epoch;
+    for (uint32_t l = 0, at = 0; l < box->net.nlayers; l++) {
+        mg_layer *L = &box->net.layers[l];
+        for (uint32_t i = 0; i < L->nout * L->nin + L->nout; i++, at++) {
+            mg_id id = AS_VALUE(PyList_GetItem(params, at))->id;
+            if (i < L->nout * L->nin) L->w[i] = id; else L->b[i - L->nout * L->nin] = id;
+        }
+    }
+    if (mg_net_check(&box->net)) {
+        PyErr_SetString(PyExc_ValueError, "net_new: the layers do not chain");
+        goto fail;
+    }
+    box->params = PyList_AsTuple(params);
+    Py_CLEAR(params);
+    if (!box->params) goto fail;
+    PyObject *capsule = PyCapsule_New(box, NET_CAPSULE, net_capsule_free);
+    if (!capsule) net_free(box);
+    return capsule;
+fail:
+    Py_XDECREF(params);
+    net_free(box);
+    return NULL;
+}
+
+/* net_call(plan, x): the plan's output on inputs x (a list or tuple of Values and floats,
+ * ints or bools); NotImplemented for inputs it does not take (micrograd's own path runs);
+ * None when the plan is stale (a parameter changed node: make it again). */
+static PyObject *glue_net_call(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *capsule, *x, *result = NULL;
+    if (!PyArg_ParseTuple(args, "OO:net_call", &capsule, &x)) return NULL;
+    net_box *box = PyCapsule_GetPointer(capsule, NET_CAPSULE);
+    if (!box) return NULL;
+    int is_list = PyList_CheckExact(x), is_tuple = PyTuple_CheckExact(x);
+    Py_ssize_t nx = is_list ? PyList_Size(x) : is_tuple ? PyTuple_Size(x) : 0;
+    if (nx <= 0) Py_RETURN_NOTIMPLEMENTED;
+    const mg_layer *first = &box->net.layers[0], *last = &box->net.layers[box->net.nlayers - 1];
+    uint32_t m = nx < (Py_ssize_t)first->nin ? (uint32_t)nx : first->nin, nout = last->nout;
+
+    enum { SMALL = 64 };
+    mg_id ids_small[SMALL], outs_small[SMALL];
+    double nums_small[SMALL];
+    mg_value *vals_small[SMALL];
+    mg_id *ids = m <= SMALL ? ids_small : malloc(m * sizeof *ids);
+    double *nums = m <= SMALL ? nums_small : malloc(m * sizeof *nums);
+    mg_id *outs = nout <= SMALL ? outs_small : malloc(nout * sizeof *outs);
+    mg_value **vals = nout <= SMALL ? vals_small : calloc(nout, sizeof *vals);
+    uint32_t made = 0;
+    if (!ids || !nums || !outs || !vals) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (; made < nout; made++)         /* the Values first: allocating can run Python */
+        if (!(vals[made] = new_value())) goto done;
+    int with_numbers = 0;
+    for (uint32_t i = 0; i < m; i++) {  /* then the inputs, with no Python until the nodes are made */
+        PyObject *o = is_list ? PyList_GetItem(x, i) : PyTuple_GetItem(x, i);
+        if (!o) goto fallback;          /* the list got shorter meanwhile */
+        if (is_value(o)) {
+            if ((ids[i] = AS_VALUE(o)->id) < 0) goto fallback;
+            continue;
+        }
+        if (PyFloat_CheckExact(o)) {
+            nums[i] = PyFloat_AsDouble(o);
+        } else if (PyLong_CheckExact(o) || PyBool_Check(o)) {
+            nums[i] = PyLong_AsDouble(o);
+            if (nums[i] == -1.0 && PyErr_Occurred()) goto fallback;
+        } else {
+            goto fallback;
+        }
+        ids[i] = -1;
+        with_numbers = 1;
+    }
+    mg_id first_out = mg_net_forward(&box->net, ids, with_numbers ? nums : NULL, m, outs);
+    if (first_out == MG_ERR(MG_STALE)) {
+        result = Py_None;
+        Py_INCREF(result);
+        goto done;
+    }
+    if (first_out >= MG_ERR(0)) {
+        raise_status((int)(first_out - MG_ERR(0)));
+        goto done;
+    }
+    for (uint32_t j = 0; j < nout; j++) {
+        mg_bind(outs[j], vals[j]);
+        vals[j]->id = outs[j];
+    }
+    if (!box->as_list) {
+        result = (PyObject *)vals[0];
+        vals[0] = NULL;
+        goto done;
+    }
+    if (!(result = PyList_New(nout))) goto done;
+    for (uint32_t j = 0; j < nout; j++) {
+        PyList_SetItem(result, j, (PyObject *)vals[j]);     /* steals it */
+        vals[j] = NULL;
+    }
+    goto done;
+fallback:
+    PyErr_Clear();
+    result = Py_NotImplemented;
+    Py_INCREF(result);
+done:
+    for (uint32_t j = 0; j < made; j++) Py_XDECREF(vals[j]);
+    if (ids != ids_small) free(ids);
+    if (nums != nums_small) free(nums);
+    if (outs != outs_small) free(outs);
+    if (vals != vals_small) free(vals);
+    return result;
+}
+
+static PyObject *glue_epoch(PyObject *module, PyObject *unused) {
+    (void)module, (void)unused;
+    return PyLong_FromUnsignedLongLong(mg_arena.epoch);
+}
+
+static PyMethodDef glue_functions[] = {
+    {"install", glue_install_hooks, METH_VARARGS, "install(Value, real, binary, pow, raise_status, tag)"},
+    {"pow_named", glue_pow_named, METH_VARARGS, "pow_named(value, k, k1, tag): value ** k, named by tag"},
+    {"net_new", glue_net_new, METH_VARARGS, "net_new(layers, as_list): an nn plan"},
+    {"net_call", glue_net_call, METH_VARARGS, "net_call(plan, x): the plan's output, NotImplemented or None"},
+    {"epoch", glue_epoch, METH_NOARGS, "epoch(): bumped whenever a Value changes node"},
+    {NULL, NULL, 0, NULL},
+};
+
+/* Makes ValueBase and puts it, with the functions above, on micrograd_c._core. Returns 0, or
+ * -1 with nothing raised (engine.py raises ImportError). */
+int mg_glue_install(void) {
+    int k = 0;
+    for (int op = 0; op < MG_OP_COUNT; op++)
+        if (mg_ops[op].method[0] && mg_ops[op].arity == 1)
+            value_methods[k++] = (PyMethodDef){mg_ops[op].method, unary_fn[op], METH_NOARGS, NULL};
+    value_methods[k++] = (PyMethodDef){"_children", value_children, METH_NOARGS,
+                                       "The node's children as Values (those _prev shows)."};
+    value_methods[k] = (PyMethodDef){NULL, NULL, 0, NULL};
+    PyObject *module = PyImport_ImportModule("micrograd_c._core"), *type = NULL;
+    int failed = !module || !(type = PyType_FromSpec(&value_spec))
+              || PyModule_AddFunctions(module, glue_functions);
+    if (!failed) {
+        set_ref((PyObject **)&base_type, type);
+        set_ref((PyObject **)&value_type, type);
+        failed = PyModule_AddObject(module, "ValueBase", type);     /* steals type on success */
+        if (!failed) type = NULL;
+    }
+    Py_XDECREF(type);
+    Py_XDECREF(module);
+    if (failed) PyErr_Clear();
+    return failed ? -1 : 0;
+}

@@ -1,0 +1,57 @@
+"""The C core, loaded: micrograd_c._core (the cffi module) with its base type installed.
+
+Every other module reaches C through this one: `lib` for the arena (cffi), `core` for the
+calls of the type glue that deal in Python objects (csrc/value.c), `ValueBase` for Value's
+storage and hot operators. `check` and `exception` turn a C status into a Python exception:
+the one place that does.
+"""
+import sysconfig
+
+if sysconfig.get_config_var("Py_GIL_DISABLED"):
+    raise ImportError(
+        "micrograd_c needs the GIL: its C core holds it through every call and keeps no locks "
+        "of its own, and this is a free-threaded Python (3.13t or later). Use a standard CPython "
+        "build, such as python3.13 rather than python3.13t.")
+
+try:
+    from micrograd_c import _core as core
+except ImportError as exc:  # a source checkout that was never built
+    raise ImportError(
+        "micrograd_c's C core is not built here (%s). Install it with `pip install .` and run "
+        "from another directory, or build it in place with `pip install -e .`" % exc) from exc
+
+ffi, lib = core.ffi, core.lib
+
+if not lib.mg_glue_holds_gil():
+    raise ImportError(
+        "micrograd_c: this build of the cffi glue releases the GIL around calls into C, "
+        "which the core relies on not happening; rebuild micrograd_c against a cffi it supports")
+if lib.mg_glue_install():
+    raise ImportError("micrograd_c: the C glue could not make Value's base type")
+
+ValueBase = core.ValueBase
+
+__all__ = ["ValueBase", "check", "core", "exception", "ffi", "lib"]
+
+
+def exception(status):
+    """The exception for a C status (enum mg_status in csrc/micrograd.h)."""
+    if status == lib.MG_NOMEM:
+        return MemoryError("micrograd_c: out of memory for graph nodes")
+    if status == lib.MG_ZERODIV:
+        return ZeroDivisionError("0.0 cannot be raised to a negative power")
+    if status == lib.MG_OVERFLOW:
+        return OverflowError("math range error")
+    if status == lib.MG_DOMAIN:
+        return ValueError("negative number cannot be raised to a fractional power")
+    return ValueError("micrograd_c: not a live node (status %d)" % status)
+
+
+def check(status):
+    if status:
+        raise exception(status)
+
+
+def raise_status(status):
+    """The glue's hook: raises the exception for status."""
+    raise exception(status)

@@ -1,0 +1,173 @@
+"""nn's fast path: a whole Neuron, Layer or MLP call as one C call (csrc/nn.c).
+
+A module keeps a plan: its parameters' node ids, layer by layer, held by the C glue with the
+Values that keep those nodes. A plan reads, and only reads: the module's and its submodules'
+`layers`, `neurons`, `w`, `b` and `nonlin` attributes, the lists held in `layers`, `neurons`
+and `w` (Watched lists, which tell of every change), and the `__call__` of each class
+involved. Each module and list it read keeps it among its readers, and a change to one of those
+attributes or lists drops exactly the plans that read it (changed, Watched); a class's
+__call__ is compared on every call, since a class attribute tells nobody. Anything else a
+program changes, between calls or not, leaves the plan alone. What a plan cannot take (a
+subclass that calls its own way, a list that is not Watched, a Value subclass, inputs other
+than Values and floats, ints or bools) goes down micrograd's own fold in nn.py.
+"""
+from micrograd_c._glue import core
+from micrograd_c.engine import Value
+
+__all__ = ["Watched", "calls_of", "changed", "forward", "without_plans"]
+
+READ = frozenset({"layers", "neurons", "w", "b", "nonlin", "__class__"})  # the attributes plans read
+_CALLS = {}                     # Neuron, Layer, MLP -> their own __call__ (calls_of)
+_net_call = core.net_call
+Neuron = Layer = MLP = None     # nn's classes, from calls_of (nn imports this module)
+
+
+def calls_of(neuron, layer, mlp):
+    """nn's classes, whose own __call__ is the fold a plan stands for."""
+    global Neuron, Layer, MLP
+    Neuron, Layer, MLP = neuron, layer, mlp
+    for c in (neuron, layer, mlp):
+        _CALLS[c] = c.__call__
+
+
+def _drop(readers):
+    for plan in readers:
+        plan.valid = False
+    readers.clear()
+
+
+def changed(module, name):
+    """Module.__setattr__ and __delattr__ tell of a change: the plans that read it go."""
+    if name in READ:
+        readers = module.__dict__.get("_readers")
+        if readers:
+            _drop(readers)
+
+
+def without_plans(state):
+    """A module's __dict__ for copy and pickle: no plan, no readers."""
+    return {k: v for k, v in state.items() if k not in ("_plan", "_readers")}
+
+
+def _changing(name):
+    method = getattr(list, name)
+
+    def changing(self, *args, **kwargs):
+        out = method(self, *args, **kwargs)
+        readers = self.readers
+        if readers:
+            _drop(readers)
+        return out
+    changing.__name__ = name
+    return changing
+
+
+class Watched(list):
+    """A list that drops the plans that read it whenever it changes: a module's parameters and
+    submodules."""
+
+    __slots__ = ("readers",)
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.readers = []
+
+    for _name in ("__setitem__", "__delitem__", "__iadd__", "__imul__", "append", "extend",
+                  "insert", "pop", "remove", "clear", "sort", "reverse"):
+        locals()[_name] = _changing(_name)
+    del _name
+
+    def __reduce__(self):
+        return (Watched, (list(self),))
+
+
+def _read_by(plan, readers):
+    readers[:] = [p for p in readers if p.valid]
+    readers.append(plan)
+
+
+def _module_readers(module):
+    readers = module.__dict__.get("_readers")
+    if readers is None:
+        readers = module.__dict__["_readers"] = []
+    return readers
+
+
+def _layers(module):
+    """The module's neurons, layer by layer, and the modules and lists that says so; None where
+    its call is not Neuron's, Layer's or MLP's fold over Watched lists."""
+    if isinstance(module, Neuron):
+        return [[module]], [module]
+    if isinstance(module, Layer):
+        neurons = module.__dict__.get("neurons")
+        return ([neurons], [module, neurons]) if type(neurons) is Watched else None
+    if not isinstance(module, MLP):
+        return None
+    layers = module.__dict__.get("layers")
+    if type(layers) is not Watched or not all(isinstance(layer, Layer) for layer in layers):
+        return None
+    found = [layer.__dict__.get("neurons") for layer in layers]
+    if not all(type(n) is Watched for n in found):
+        return None
+    return found, [module, layers, *layers, *found]
+
+
+class Plan:
+    """One module's call as one C call: its net (None where micrograd's fold must run), the
+    classes whose __call__ it stands for, and whether what it read is unchanged."""
+
+    __slots__ = ("net", "calls", "valid")
+
+    def __init__(self, module):
+        self.net, self.calls, self.valid = None, (), True
+        found = _layers(module)
+        if not found or not all(found[0]):
+            return
+        layers, read = found
+        neurons = [n for layer in layers for n in layer]
+        classes = {type(m) for m in neurons + read if not isinstance(m, list)}
+        self.calls = [(c, c.__call__) for c in classes]
+        for c, f in self.calls:
+            if any(f is not call for base, call in _CALLS.items() if issubclass(c, base)):
+                return                  # a subclass calls its own way
+        specs = []
+        for layer in layers:
+            ws = [n.__dict__.get("w") for n in layer]
+            bs = [n.__dict__.get("b") for n in layer]
+            if not all(type(w) is Watched for w in ws):
+                return
+            nin = len(ws[0])
+            weights = [v for w in ws for v in w]
+            if not nin or any(len(w) != nin for w in ws) or any(type(v) is not Value for v in weights + bs):
+                return
+            if specs and (len(specs[-1][1]) == 1 or len(specs[-1][1]) != nin):
+                return                  # micrograd hands a bare Value or a cut list to the next layer
+            specs.append((weights, bs, [n.__dict__.get("nonlin") for n in layer]))
+            read += ws
+        read += neurons
+        as_list = not isinstance(module, Neuron) and len(specs[-1][1]) > 1
+        self.net = core.net_new(specs, as_list)
+        for r in read:
+            _read_by(self, r.readers if type(r) is Watched else _module_readers(r))
+
+    def current(self):
+        if not self.valid:
+            return False
+        for c, f in self.calls:
+            if c.__call__ is not f:
+                return False
+        return True
+
+
+def forward(module, x):
+    """The module's output on x, built in C; None where micrograd's own path must run."""
+    plan = module.__dict__.get("_plan")
+    if plan is None or not plan.current():
+        plan = module.__dict__["_plan"] = Plan(module)
+    if plan.net is None:
+        return None
+    out = _net_call(plan.net, x)
+    if out is None:                 # a parameter's Value changed node: read the ids again
+        plan = module.__dict__["_plan"] = Plan(module)
+        out = _net_call(plan.net, x) if plan.net is not None else NotImplemented
+    return None if out is NotImplemented or out is None else out

@@ -1,0 +1,106 @@
+"""What Value's C base type leaves to Python: which objects are real numbers, operands other
+than a Value, float, int or bool (NumPy scalars and arrays, other Reals), exponents a float
+cannot carry exactly, and the names of hand-built and odd pow ops.
+
+The glue (csrc/value.c) calls real, binary, power, raise_status and tag as hooks; each rule
+is written here once, for C and Python alike.
+"""
+import numbers
+import sys
+
+from micrograd_c._glue import core, ffi, lib, raise_status
+
+__all__ = ["array_op", "as_operand", "binary", "is_array", "number", "op_name", "power",
+           "raise_status", "real", "tag"]
+
+_REAL = {float, int, bool}      # types seen to hold real numbers: the check is an ABC's, and slow
+
+
+def number(x):
+    """x as a float if it is a real number (int, float, bool, a NumPy scalar), else None."""
+    t = type(x)
+    if t in _REAL:
+        return float(x)
+    if isinstance(x, numbers.Real) or (t.__module__ == "numpy" and t.__name__ in ("bool", "bool_")):
+        _REAL.add(t)
+        return float(x)
+    return None
+
+
+def real(x):
+    """float(x) for a real number x; TypeError otherwise. The rule of Value(x), data and grad."""
+    k = number(x)
+    if k is None:
+        raise TypeError("Value data must be a real number, not %s" % type(x).__name__)
+    return k
+
+
+def is_array(x):
+    """Whether x is a NumPy array: one defers its operators to Value (see __array_priority__)."""
+    if type(x) in _REAL:
+        return False
+    np = sys.modules.get("numpy")
+    return np is not None and isinstance(x, np.ndarray)
+
+
+def array_op(ufunc, array, value):
+    """array <op> value as micrograd gets it from NumPy: an object array, elementwise."""
+    return getattr(sys.modules["numpy"], ufunc)(array, value)
+
+
+def as_operand(x):
+    """x as `/` takes it: a number as a float (so that k**-1 is Python's float pow, which
+    NumPy ints refuse), anything else as it is."""
+    k = None if type(x) is float else number(x)
+    return x if k is None else k
+
+
+_UFUNC = {lib.MG_ADD: "add", lib.MG_MUL: "multiply"}
+
+
+def binary(op, value, other):
+    """value <op> other (either order: + and * commute), for an operand C does not take."""
+    k = number(other)
+    if k is not None:
+        return value + k if op == lib.MG_ADD else value * k
+    if is_array(other):
+        return array_op(_UFUNC[op], other, value)
+    return NotImplemented
+
+
+def power(value, k):
+    """value ** k for a k that is not a float or an int a float holds: micrograd's assertion,
+    and its _op name f'**{k}', with k - 1 taken on k itself as Python does."""
+    if not isinstance(k, (int, float)):
+        raise AssertionError("only supporting int/float powers for now")
+    return core.pow_named(value, float(k), float(k - 1), tag(f"**{k}"))
+
+
+_tags = []                      # op names of hand-built nodes and named pows, by their tag
+_tag_of = {}
+
+
+def tag(op):
+    """The tag (a float, as C keeps it) that names op."""
+    t = _tag_of.get(op)
+    if t is None:
+        t = _tag_of[op] = len(_tags)
+        _tags.append(op)
+    return float(t)
+
+
+_OP_NAME = [ffi.string(lib.mg_op_name(op)).decode() for op in range(lib.MG_OP_COUNT)]
+
+
+def op_name(i):
+    """micrograd's _op for node i."""
+    op = lib.mg_op(i)
+    if op == lib.MG_POW_INT:
+        return "**%d" % lib.mg_aux(i)
+    if op == lib.MG_POW_FLOAT:
+        return "**%r" % lib.mg_aux(i)
+    if op == lib.MG_POW_NAMED:
+        return _tags[int(lib.mg_aux(lib.mg_child(i, 1)))]
+    if op == lib.MG_CUSTOM:
+        return _tags[int(lib.mg_aux(i))]
+    return _OP_NAME[op]

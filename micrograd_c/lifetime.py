@@ -1,0 +1,41 @@
+"""When the C arena's memory comes back: the collector's Python face.
+
+A node is kept while a Value reaches it: its own, or one of a node above it (csrc/arena.c,
+design notes 2 to 7). Collections run on their own as the arena grows, and after every full
+run of Python's garbage collector (gc.collect(), or the collector's own), which is when the
+last Values of a graph held in a reference cycle go. collect() runs one now.
+"""
+import gc
+
+from micrograd_c._glue import check, lib
+
+__all__ = ["arena_bytes", "collect", "collections", "live_nodes"]
+
+
+def collect():
+    """Reclaims now the C nodes that no Value can reach (it also happens on its own)."""
+    check(lib.mg_collect())
+
+
+def live_nodes():
+    """How many C nodes the arena holds now (reachable or not yet reclaimed)."""
+    return lib.mg_live_nodes()
+
+
+def arena_bytes(spares=False):
+    """Bytes the C arena holds now: the blocks that hold nodes and their tables (the Python
+    objects aside), and with spares=True the freed blocks it keeps for the nodes to come."""
+    return lib.mg_arena_bytes() + (lib.mg_spare_bytes() if spares else 0)
+
+
+def collections():
+    """How many collections have run in this process."""
+    return lib.mg_collections()
+
+
+def _after_gc(phase, info):
+    if phase == "stop" and info.get("generation") == 2:
+        lib.mg_collect()
+
+
+gc.callbacks.append(_after_gc)
