@@ -23,10 +23,14 @@
 
 typedef struct {
     PyObject_HEAD
+    PyObject *data;             /* the node's data as a float, or NULL before there is a node:
+                                 * a read is an object slot's, which CPython reads inline */
     mg_id id;                   /* the node, or -1 before one is made */
-    PyObject *dict;             /* attributes (label, a user's own, the _prev cache); lazily */
     PyObject *weakrefs;
 } mg_value;
+/* The attribute dict is the Python subclass's (engine.Value's), so that CPython manages it
+ * and its method calls stay specialized; data is written only through value_setattro, which
+ * writes the arena and this cache together, so the two never differ. */
 
 static PyTypeObject *base_type;     /* ValueBase */
 static PyTypeObject *value_type;    /* engine.Value: what the ops make */
@@ -85,26 +89,46 @@ static mg_value *new_value(void) {
     return v;
 }
 
+/* v, without a node, takes live node id (which has no Value): 0, or -1 for MemoryError
+ * (and v stays without a node). Runs no Python. */
+static int attach(mg_value *v, mg_id id) {
+    PyObject *x = PyFloat_FromDouble(mg_live_block(id)->data[MG_OFF(id)]);
+    if (!x) return -1;
+    v->data = x;
+    mg_bind(id, v);
+    v->id = id;
+    return 0;
+}
+
 /* out, given node id; or, for a failed build, nothing and the build's exception. */
 static PyObject *finish(mg_value *out, mg_id id) {
     if (id >= MG_ERR(0)) {
         Py_DECREF(out);
         return raise_status((int)(id - MG_ERR(0)));
     }
-    mg_bind(id, out);
-    out->id = id;
+    if (attach(out, id)) Py_CLEAR(out);
     return (PyObject *)out;
 }
 
-/* v takes node id; a node it had goes, and nn plans notice (design note 2). */
-static void rebind(mg_value *v, mg_id id) {
-    if (v->id >= 0) {
-        mg_unbind(v->id);
-        mg_arena.epoch++;
-        if (v->dict && PyDict_DelItemString(v->dict, "_prev_cache")) PyErr_Clear();
+/* v takes live node id; a node it had goes, and nn plans notice (design note 2). 0, or -1
+ * for MemoryError. */
+static int rebind(mg_value *v, mg_id id) {
+    mg_id old = v->id;
+    PyObject *data = v->data;
+    if (old >= 0) mg_unbind(old);
+    v->id = -1;
+    v->data = NULL;
+    if (attach(v, id)) {                /* back as it was */
+        v->data = data;
+        if (old >= 0) mg_bind(old, v), v->id = old;
+        return -1;
     }
-    mg_bind(id, v);
-    v->id = id;
+    Py_XDECREF(data);
+    if (old >= 0) {
+        mg_arena.epoch++;
+        if (PyObject_DelAttrString((PyObject *)v, "_prev_cache")) PyErr_Clear();
+    }
+    return 0;
 }
 
 /* The Value of live node k: its own, or a new one. */
@@ -121,8 +145,7 @@ static PyObject *value_of_node(mg_id k) {
         Py_INCREF(v);
         return v;
     }
-    mg_bind(k, out);
-    out->id = k;
+    if (attach(out, k)) Py_CLEAR(out);
     return (PyObject *)out;
 }
 
@@ -297,7 +320,7 @@ static int value_init(PyObject *self, PyObject *args, PyObject *kwds) {
         raise_status((int)(id - MG_ERR(0)));
         return -1;
     }
-    rebind(AS_VALUE(self), id);
+    if (rebind(AS_VALUE(self), id)) return -1;
     if (label) {
         int has_label = PyObject_IsTrue(label);
         if (has_label < 0 || (has_label && PyObject_SetAttrString(self, "label", label))) return -1;
@@ -317,31 +340,25 @@ static void value_dealloc(PyObject *self) {
         mg_unbind(v->id);
         v->id = -1;
     }
-    Py_CLEAR(v->dict);
-    PyObject_GC_Del(self);
+    Py_CLEAR(v->data);
+    ((freefunc)PyType_GetSlot(type, Py_tp_free))(self);
     Py_DECREF(type);
 }
 
 static int value_traverse(PyObject *self, visitproc visit, void *arg) {
-    Py_VISIT(AS_VALUE(self)->dict);
-    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(Py_TYPE(self));            /* the dict is the subclass's: CPython visits it */
     return 0;
 }
 
-static int value_clear(PyObject *self) {
-    Py_CLEAR(AS_VALUE(self)->dict);
-    return 0;
-}
-
-static PyObject *get_field(PyObject *self, void *grad) {
+static PyObject *get_grad(PyObject *self, void *unused) {
+    (void)unused;
     mg_id n = AS_VALUE(self)->id;
     if (n < 0) return unbound(self);
-    mg_block *b = mg_live_block(n);
-    return PyFloat_FromDouble(grad ? b->grad[MG_OFF(n)] : b->data[MG_OFF(n)]);
+    return PyFloat_FromDouble(mg_live_block(n)->grad[MG_OFF(n)]);
 }
 
 /* data or grad = value, by Value(x)'s rule for numbers; a Value without a node gets a leaf. */
-static int set_field(PyObject *self, PyObject *value, void *grad) {
+static int set_field(PyObject *self, PyObject *value, int grad) {
     if (!value) {
         PyErr_Format(PyExc_AttributeError, "cannot delete a Value's %s", grad ? "grad" : "data");
         return -1;
@@ -355,35 +372,38 @@ static int set_field(PyObject *self, PyObject *value, void *grad) {
             raise_status((int)(id - MG_ERR(0)));
             return -1;
         }
-        rebind(v, id);
+        if (rebind(v, id)) return -1;
     }
     mg_block *b = mg_live_block(v->id);
-    if (grad) b->grad[MG_OFF(v->id)] = x; else b->data[MG_OFF(v->id)] = x;
+    if (grad) {
+        b->grad[MG_OFF(v->id)] = x;
+        return 0;
+    }
+    PyObject *f = PyFloat_FromDouble(x);
+    if (!f) return -1;
+    b->data[MG_OFF(v->id)] = x;
+    Py_DECREF(v->data);
+    v->data = f;
     return 0;
+}
+
+static int set_grad(PyObject *self, PyObject *value, void *unused) {
+    (void)unused;
+    return set_field(self, value, 1);
+}
+
+/* Every attribute is set as object's are, but data: the arena and the cache together. */
+static PyObject *data_name;
+static int value_setattro(PyObject *self, PyObject *name, PyObject *value) {
+    if (name == data_name || (PyUnicode_Check(name) && !PyUnicode_Compare(name, data_name)))
+        return set_field(self, value, 0);
+    return PyObject_GenericSetAttr(self, name, value);
 }
 
 static PyObject *get_id(PyObject *self, void *unused) {
     (void)unused;
     mg_id n = AS_VALUE(self)->id;
     return n < 0 ? unbound(self) : PyLong_FromLongLong(n);
-}
-
-static PyObject *get_dict(PyObject *self, void *unused) {
-    (void)unused;
-    mg_value *v = AS_VALUE(self);
-    if (!v->dict && !(v->dict = PyDict_New())) return NULL;
-    Py_INCREF(v->dict);
-    return v->dict;
-}
-
-static int set_dict(PyObject *self, PyObject *value, void *unused) {
-    (void)unused;
-    if (!value || !PyDict_Check(value)) {
-        PyErr_SetString(PyExc_TypeError, "__dict__ must be set to a dictionary");
-        return -1;
-    }
-    set_ref(&AS_VALUE(self)->dict, value);
-    return 0;
 }
 
 /* The node's children as Values, as many as its op shows (a named pow hides its exponent). */
@@ -410,15 +430,13 @@ static PyObject *value_children(PyObject *self, PyObject *unused) {
 }
 
 static PyGetSetDef value_getset[] = {
-    {"data", get_field, set_field, "The node's value: a float, read from and written to the arena.", NULL},
-    {"grad", get_field, set_field, "d(root)/d(node) after root.backward(): a float.", (void *)1},
+    {"grad", get_grad, set_grad, "d(root)/d(node) after root.backward(): a float.", NULL},
     {"_id", get_id, NULL, "The node's id in the C arena.", NULL},
-    {"__dict__", get_dict, set_dict, NULL, NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
 static PyMemberDef value_members[] = {
-    {"__dictoffset__", T_PYSSIZET, offsetof(mg_value, dict), READONLY, NULL},
+    {"data", T_OBJECT_EX, offsetof(mg_value, data), READONLY, "The node's value: a float."},
     {"__weaklistoffset__", T_PYSSIZET, offsetof(mg_value, weakrefs), READONLY, NULL},
     {NULL, 0, 0, 0, NULL},
 };
@@ -432,7 +450,7 @@ static PyType_Slot value_slots[] = {
     {Py_tp_init, (void *)value_init},
     {Py_tp_dealloc, (void *)value_dealloc},
     {Py_tp_traverse, (void *)value_traverse},
-    {Py_tp_clear, (void *)value_clear},
+    {Py_tp_setattro, (void *)value_setattro},
     {Py_tp_getset, value_getset},
     {Py_tp_members, value_members},
     {Py_tp_methods, value_methods},
@@ -461,6 +479,14 @@ static PyObject *glue_install_hooks(PyObject *module, PyObject *args) {
         return NULL;
     }
     PyObject **slots[] = {&hook_real, &hook_binary, &hook_pow, &hook_raise, &hook_tag};
+    /* The unary methods again, as cls's own: CPython calls a method descriptor inline only
+     * on an instance of exactly the class that holds it (3.11 to 3.13's specializer). */
+    for (PyMethodDef *m = value_methods; m->ml_name; m++) {
+        PyObject *descr = PyDescr_NewMethod((PyTypeObject *)cls, m);
+        int failed = !descr || PyObject_SetAttrString(cls, m->ml_name, descr);
+        Py_XDECREF(descr);
+        if (failed) return NULL;
+    }
     for (int k = 0; k < 5; k++) set_ref(slots[k], hooks[k]);
     set_ref((PyObject **)&value_type, cls);
     Py_RETURN_NONE;
@@ -650,8 +676,7 @@ static PyObject *glue_net_call(PyObject *module, PyObject *args) {
         goto done;
     }
     for (uint32_t j = 0; j < nout; j++) {
-        mg_bind(outs[j], vals[j]);
-        vals[j]->id = outs[j];
+        if (attach(vals[j], outs[j])) goto done;
     }
     if (!box->as_list) {
         result = (PyObject *)vals[0];
@@ -701,6 +726,7 @@ int mg_glue_install(void) {
     value_methods[k++] = (PyMethodDef){"_children", value_children, METH_NOARGS,
                                        "The node's children as Values (those _prev shows)."};
     value_methods[k] = (PyMethodDef){NULL, NULL, 0, NULL};
+    if (!data_name && !(data_name = PyUnicode_InternFromString("data"))) return -1;
     PyObject *module = PyImport_ImportModule("micrograd_c._core"), *type = NULL;
     int failed = !module || !(type = PyType_FromSpec(&value_spec))
               || PyModule_AddFunctions(module, glue_functions);

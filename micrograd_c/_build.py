@@ -1,12 +1,13 @@
 """The cffi build of micrograd_c's core (out-of-line API mode).
 
 setuptools runs this file (setup.py names it in cffi_modules) before the package exists, so it
-imports only cffi and os, and finds csrc/ next to the package. The header is the cdef: the C
+imports only cffi and the standard library, and finds csrc/ next to the package. The header is the cdef: the C
 API is declared once, in csrc/micrograd.h. The core (arena.c, ops.c, nn.c) is portable C11;
 the Python type glue (value.c) is included into the module cffi generates, which is compiled
 against Python's limited API.
 """
 import os
+import sysconfig
 
 from cffi import FFI
 
@@ -39,7 +40,13 @@ int mg_glue_holds_gil(void) { return glue_in_call; }
 if os.name == "nt":     # MSVC: /fp:precise contracts nothing unless /fp:contract is given
     FLAGS = ["/O2", "/fp:precise"]
 else:                   # gcc and clang
-    FLAGS = ["-O3", "-ffp-contract=off", "-fno-fast-math", "-Werror=switch", "-std=c11", "-g0"]
+    FLAGS = ["-O3", "-ffp-contract=off", "-fno-fast-math", "-std=c11", "-g0",
+             "-Werror=switch", "-Werror=implicit-function-declaration"]
+
+# The limited API of 3.9 (the wheel is abi3, cp39 up), named here: cffi's own default is the
+# 3.2 one, which lacks calls the glue makes. A free-threaded Python has no limited API; the
+# package refuses to import there anyway (micrograd_c/_glue.py), but it builds.
+MACROS = [] if sysconfig.get_config_var("Py_GIL_DISABLED") else [("Py_LIMITED_API", "0x03090000")]
 
 
 def _cdef(path):
@@ -54,6 +61,7 @@ ffibuilder.set_source(
     GLUE,
     sources=[os.path.join(CSRC, name) for name in CORE],
     include_dirs=[CSRC],
+    define_macros=MACROS,
     extra_compile_args=FLAGS,
 )
 

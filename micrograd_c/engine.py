@@ -20,7 +20,7 @@ class Value(ValueBase):
     a pow's odd exponents) go through micrograd_c._pypath.
     """
 
-    __slots__ = ()                  # the base keeps the attribute dict and weak references
+    # no __slots__: the attribute dict (label, a user's own) is CPython's own, for this class
     label = ""
     __array_priority__ = 1000.0     # NumPy scalars and arrays leave `np.float64(2) * v` to Value
 

@@ -1,0 +1,81 @@
+"""Instruction counts per operation, by callgrind: steady whatever else the machine does.
+
+    python benchmarks/instructions.py [--quick]
+
+Each case runs in a fresh interpreter under `valgrind --tool=callgrind`, twice, with a loop of
+N1 and then N2 iterations; the difference over N2 - N1 is the cost of one iteration, and the
+same for an empty loop body is subtracted. micrograd's cases run with its garbage collector on
+and with gc.disable(). Needs valgrind, and micrograd 0.1.0 for its columns.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+SETUP = {
+    "micrograd_c": "from micrograd_c.engine import Value",
+    "micrograd": "from micrograd.engine import Value",
+}
+
+# (name, setup, statement): the statement is the loop body, `x = ...` so results are dropped
+CASES = [
+    ("a + b", "a = Value(1.5); b = Value(-2.0)", "x = a + b"),
+    ("a * b", "a = Value(1.5); b = Value(-2.0)", "x = a * b"),
+    ("a + 1.0", "a = Value(1.5)", "x = a + 1.0"),
+    ("2.0 * a", "a = Value(1.5)", "x = 2.0 * a"),
+    ("a.relu()", "a = Value(1.5)", "x = a.relu()"),
+    ("a.tanh()", "a = Value(1.5)", "x = a.tanh()"),
+    ("a ** 2", "a = Value(1.5)", "x = a ** 2"),
+    ("Value(x)", "y = 0.5", "x = Value(y)"),
+    ("v.data", "v = Value(1.5)", "x = v.data"),
+]
+
+
+def count(code):
+    env = dict(os.environ, PYTHONHASHSEED="0")  # the same dicts, the same counts
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "cg.out")
+        proc = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, sys.executable, "-c", code],
+            capture_output=True, text=True, env=env)
+        if proc.returncode:
+            raise RuntimeError(proc.stderr[-2000:])
+        m = re.search(r"Collected : (\d+)", proc.stderr)
+        return int(m.group(1))
+
+
+def per_iteration(package, setup, stmt, gc_off, n1, n2):
+    head = SETUP[package] + "\n" + setup + "\n"
+    if gc_off:
+        head = "import gc; gc.disable()\n" + head
+    loop = "def run(n):\n    for _ in range(n):\n        %s\nrun(%d)\n"
+    return (count(head + loop % (stmt, n2)) - count(head + loop % (stmt, n1))) / (n2 - n1)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller loops, micrograd_c only")
+    parser.add_argument("--only", help="run only the cases whose name contains this")
+    args = parser.parse_args(argv)
+    n1, n2 = (1000, 6000) if args.quick else (2000, 22000)
+    engines = [("micrograd_c", False)] + ([] if args.quick else [("micrograd", False), ("micrograd", True)])
+    print("| op | micrograd_c | micrograd (gc on) | micrograd (gc off) |")
+    print("|---|---|---|---|")
+    for name, setup, stmt in CASES:
+        if args.only and args.only not in name:
+            continue
+        row = []
+        for package, gc_off in engines:
+            if package == "micrograd" and "tanh" in stmt:
+                row.append("none")
+                continue
+            base = per_iteration(package, setup, "pass", gc_off, n1, n2)
+            row.append("%.0f" % (per_iteration(package, setup, stmt, gc_off, n1, n2) - base))
+        print("| `%s` | %s |" % (name, " | ".join(row)))
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
