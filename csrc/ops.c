@@ -130,9 +130,8 @@ static inline mg_ref ref_of(int32_t k) {
     return (mg_ref){&c->data[MG_OFF(k)], &c->grad[MG_OFF(k)]};
 }
 
-/* Marks node k (or nothing, for -1) for a visit of its own. */
+/* Marks live node k for a visit of its own. */
 static inline void mark_kid(int32_t k) {
-    if (k < 0) return;
     mg_block *c = mg_live_block(k);
     c->mark[MG_OFF(k)] = 1;
     c->pending = 1;
@@ -147,28 +146,38 @@ static inline int local_backward(const mg_block *b, uint32_t i, mg_ref ka, mg_re
 int mg_backward(mg_id root) {
     mg_block *rb = mg_block_of(root);
     if (!rb) return MG_BADID;
+    mg_block *const *slots = mg_arena.slot, *const *order = mg_arena.order;  /* nothing moves them here */
     uint32_t r = MG_OFF(root);
     int status = MG_OK;
     rb->grad[r] = 1.0;
     rb->mark[r] = 1;
     rb->pending = 1;
     for (uint32_t pos = rb->pos + 1; pos-- > 0;) {     /* a block with nothing marked: one test */
-        mg_block *b = mg_arena.order[pos];
+        mg_block *b = order[pos];
         if (!b->pending) continue;
         for (uint32_t i = b == rb ? r + 1 : b->used; i-- > 0;) {
             if (!b->mark[i]) continue;
             b->mark[i] = 0;
-            /* the rule before the marks: a byte store may alias anything, and would force
-             * the rule's loads again */
+            /* every load before the first store: a byte store (a mark) may alias anything,
+             * and would force the loads again */
             int32_t k0 = b->kid0[i], k1 = b->kid1[i];
-            mg_ref ka = ref_of(k0), kb = ref_of(k1);
             uint8_t op = b->op[i];
-            int st = op == MG_MUL ? mg_mul_backward(b->grad[i], 0.0, 0.0, ka, kb)   /* the commonest, */
-                   : op == MG_ADD ? mg_add_backward(b->grad[i], 0.0, 0.0, ka, kb)  /* inline */
-                   : local_backward(b, i, ka, kb);
-            mark_kid(k0);
-            mark_kid(k1);
+            if (op == MG_MUL || op == MG_ADD) {         /* the commonest: two children, inline */
+                mg_block *c0 = slots[(uint32_t)k0 >> MG_BLOCK_SHIFT], *c1 = slots[(uint32_t)k1 >> MG_BLOCK_SHIFT];
+                uint32_t o0 = MG_OFF(k0), o1 = MG_OFF(k1);
+                mg_ref ka = {&c0->data[o0], &c0->grad[o0]}, kb = {&c1->data[o1], &c1->grad[o1]};
+                if (op == MG_MUL) mg_mul_backward(b->grad[i], 0.0, 0.0, ka, kb);
+                else mg_add_backward(b->grad[i], 0.0, 0.0, ka, kb);
+                c0->mark[o0] = 1;
+                c1->mark[o1] = 1;
+                c0->pending = 1;
+                c1->pending = 1;
+                continue;
+            }
+            int st = local_backward(b, i, ref_of(k0), ref_of(k1));
             if (st && !status) status = st;
+            if (k0 >= 0) mark_kid(k0);
+            if (k1 >= 0) mark_kid(k1);
         }
         b->pending = 0;                 /* children lie below their parents: all visited */
     }
