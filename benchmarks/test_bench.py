@@ -57,6 +57,16 @@ def read_data(a, b):
         a.data
 
 
+def make_value(a, b):
+    for _ in range(N):
+        type(a)(0.5)
+
+
+def fresh_prev(a, b):
+    for _ in range(N):
+        (a * b)._prev
+
+
 BUILD = {  # group: loop, operation micrograd 0.1.0 lacks (or None)
     'build a + b': (add, None),
     'build a * b': (mul, None),
@@ -65,6 +75,8 @@ BUILD = {  # group: loop, operation micrograd 0.1.0 lacks (or None)
     'build a.relu()': (relu, None),
     'build a.tanh()': (tanh, 'tanh'),
     'read v.data': (read_data, None),
+    'build Value(x)': (make_value, None),
+    'fresh (a * b)._prev, 2M objects alive': (fresh_prev, None),
 }
 
 
@@ -81,8 +93,61 @@ def test_build(benchmark, engine, group):
     if needs and not hasattr(engine.Value, needs):
         pytest.skip(f'{engine.package} has no Value.{needs}')
     a, b = engine.Value(0.5), engine.Value(-1.5)
+    crowd = [[i] for i in range(2_000_000)] if '2M objects' in group else None  # noqa: F841
     engine.measure(benchmark, group, loop, a, b)
     per_item_ns(benchmark, 'ns_per_op', N)
+
+
+# -----------------------------------------------------------------------------
+# walking a graph: trace_graph.ipynb's trace, written as a loop (its recursion would stop
+# at micrograd's recursion limit), on a fresh graph each round
+
+def walk(root):
+    nodes, edges, todo = set(), set(), [root]
+    while todo:
+        v = todo.pop()
+        if v not in nodes:
+            nodes.add(v)
+            for child in v._prev:
+                edges.add((child, v))
+                todo.append(child)
+    return nodes, edges
+
+
+def test_walk(benchmark, engine):
+    def fresh_graph():
+        V = engine.Value
+        return (sum(V(0.5 * i) * V(1.0 - i) for i in range(25_000)),), {}   # 100k nodes
+
+    engine.measure(benchmark, 'trace a 100k-node graph', walk, setup=fresh_graph, rounds=3)
+    per_item_ns(benchmark, 'ns_per_node', 100_000)
+
+
+# -----------------------------------------------------------------------------
+# an MLP call, with and without attributes set between calls that its plan does not read
+
+CALLS = 10
+
+
+def mlp_calls(model, x, other):
+    for _ in range(CALLS):
+        model(x)
+
+
+def mlp_calls_changing(model, x, other):
+    for i in range(CALLS):
+        model.step = i          # neither is what an MLP's call reads
+        other.tag = i
+        model(x)
+
+
+@pytest.mark.parametrize('group, loop', [('MLP(2, [16, 16, 1]) call', mlp_calls),
+                                         ('MLP call, unrelated attributes set between calls', mlp_calls_changing)])
+def test_mlp_call(benchmark, engine, group, loop):
+    model, other = engine.MLP(2, [16, 16, 1]), engine.MLP(1, [1])
+    x = [engine.Value(0.5), engine.Value(-1.5)]
+    engine.measure(benchmark, group, loop, model, x, other)
+    per_item_ns(benchmark, 'ns_per_op', CALLS)
 
 
 # -----------------------------------------------------------------------------

@@ -26,6 +26,7 @@ typedef struct {
     PyObject *data;             /* the node's data as a float, or NULL before there is a node:
                                  * a read is an object slot's, which CPython reads inline */
     mg_id id;                   /* the node, or -1 before one is made */
+    PyObject *prev;             /* _prev: the set of the children's Values, once asked for */
     PyObject *weakrefs;
 } mg_value;
 /* The attribute dict is the Python subclass's (engine.Value's), so that CPython manages it
@@ -126,7 +127,7 @@ static int rebind(mg_value *v, mg_id id) {
     Py_XDECREF(data);
     if (old >= 0) {
         mg_arena.epoch++;
-        if (PyObject_DelAttrString((PyObject *)v, "_prev_cache")) PyErr_Clear();
+        Py_CLEAR(v->prev);
     }
     return 0;
 }
@@ -341,12 +342,19 @@ static void value_dealloc(PyObject *self) {
         v->id = -1;
     }
     Py_CLEAR(v->data);
+    Py_CLEAR(v->prev);
     ((freefunc)PyType_GetSlot(type, Py_tp_free))(self);
     Py_DECREF(type);
 }
 
 static int value_traverse(PyObject *self, visitproc visit, void *arg) {
+    Py_VISIT(AS_VALUE(self)->prev);
     Py_VISIT(Py_TYPE(self));            /* the dict is the subclass's: CPython visits it */
+    return 0;
+}
+
+static int value_clear(PyObject *self) {
+    Py_CLEAR(AS_VALUE(self)->prev);
     return 0;
 }
 
@@ -429,7 +437,23 @@ static PyObject *value_children(PyObject *self, PyObject *unused) {
     }
 }
 
+/* _prev: the set of the node's children as Values, the same set and Values on every access,
+ * as micrograd's attribute is. */
+static PyObject *get_prev(PyObject *self, void *unused) {
+    mg_value *v = AS_VALUE(self);
+    if (!v->prev) {
+        PyObject *kids = value_children(self, NULL), *set = kids ? PySet_New(kids) : NULL;
+        Py_XDECREF(kids);
+        if (!set) return NULL;
+        if (v->prev) Py_DECREF(set);    /* made meanwhile (the Values' allocation ran Python) */
+        else v->prev = set;
+    }
+    Py_INCREF(v->prev);
+    return v->prev;
+}
+
 static PyGetSetDef value_getset[] = {
+    {"_prev", get_prev, NULL, "The set of this node's children: the same Values on every access.", NULL},
     {"grad", get_grad, set_grad, "d(root)/d(node) after root.backward(): a float.", NULL},
     {"_id", get_id, NULL, "The node's id in the C arena.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
@@ -450,6 +474,7 @@ static PyType_Slot value_slots[] = {
     {Py_tp_init, (void *)value_init},
     {Py_tp_dealloc, (void *)value_dealloc},
     {Py_tp_traverse, (void *)value_traverse},
+    {Py_tp_clear, (void *)value_clear},
     {Py_tp_setattro, (void *)value_setattro},
     {Py_tp_getset, value_getset},
     {Py_tp_members, value_members},
@@ -623,8 +648,8 @@ static PyObject *glue_net_call(PyObject *module, PyObject *args) {
     (void)module;
     PyObject *capsule, *x, *result = NULL;
     if (!PyArg_ParseTuple(args, "OO:net_call", &capsule, &x)) return NULL;
+    if (!PyCapsule_IsValid(capsule, NET_CAPSULE)) return type_error(PyExc_TypeError, "net_call: not an nn plan: %U", capsule);
     net_box *box = PyCapsule_GetPointer(capsule, NET_CAPSULE);
-    if (!box) return NULL;
     int is_list = PyList_CheckExact(x), is_tuple = PyTuple_CheckExact(x);
     Py_ssize_t nx = is_list ? PyList_Size(x) : is_tuple ? PyTuple_Size(x) : 0;
     if (nx <= 0) Py_RETURN_NOTIMPLEMENTED;

@@ -6,17 +6,18 @@ backward() is one C call. Its storage and hottest operators come from a C base t
 """
 from micrograd_c import _pypath
 from micrograd_c._glue import ValueBase, check, core, lib
-from micrograd_c.lifetime import arena_bytes, collect, live_nodes
+from micrograd_c.lifetime import arena_bytes, collect, collections, live_nodes
 
-__all__ = ["Value", "arena_bytes", "collect", "live_nodes"]
+__all__ = ["Value", "arena_bytes", "collect", "collections", "live_nodes"]
 
 
 class Value(ValueBase):
     """A scalar and its gradient, as micrograd's Value; the node itself lives in C.
 
     From the C base: Value(data, _children=(), _op='', label=''); `data` and `grad` (always
-    floats); `a + b` and `a * b` with a Value or a number on either side; `a ** k` for a number
-    k; relu(), tanh() and exp(). Operands C leaves to Python (NumPy arrays, other number types,
+    floats); `_prev`, the set of the children's Values (the user's own objects where they
+    exist, the same on every access); `a + b` and `a * b` with a Value or a number on either
+    side; `a ** k` for a number k; relu(), tanh() and exp(). Operands C leaves to Python (NumPy arrays, other number types,
     a pow's odd exponents) go through micrograd_c._pypath.
     """
 
@@ -62,15 +63,6 @@ class Value(ValueBase):
         check(lib.mg_backward_node(self._id))
 
     @property
-    def _prev(self):
-        """The set of this node's children: the same Value objects on every access."""
-        d = self.__dict__
-        prev = d.get("_prev_cache")
-        if prev is None:
-            prev = d["_prev_cache"] = set(self._children())
-        return prev
-
-    @property
     def _op(self):
         return _pypath.op_name(self._id)
 
@@ -79,8 +71,7 @@ class Value(ValueBase):
 
     def __reduce__(self):
         # copy, deepcopy and pickle give a new leaf of the same class, data, grad and attributes
-        state = {k: v for k, v in self.__dict__.items() if k != "_prev_cache"}
-        return (_restore, (type(self), self.data, self.grad, state))
+        return (_restore, (type(self), self.data, self.grad, dict(self.__dict__)))
 
 
 def _restore(cls, data, grad, state):

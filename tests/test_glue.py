@@ -1,20 +1,25 @@
-"""The cffi glue tricks the core relies on: each test fails if a new cffi stops honouring one."""
+"""The Python type glue (csrc/value.c): the cffi build keeps the GIL, Value's base type holds
+its node and hot operators, and the calls into C refuse what they cannot take, with Python
+exceptions rather than crashes."""
+
+import gc
 import sys
 import threading
+import weakref
 
 import pytest
 
-from micrograd_c._core import lib
+from micrograd_c import engine
+from micrograd_c._glue import ValueBase, core, lib
 from micrograd_c.engine import Value
+from micrograd_c.nn import Neuron
+
+pytestmark = pytest.mark.c_only
 
 
-def test_calls_keep_the_gil():
-    # 1 only when cffi wraps the call in the Py_BEGIN_ALLOW_THREADS we redefine to keep the
-    # GIL: the core has no locks of its own and relies on calls never overlapping.
+def test_calls_hold_the_gil():
+    # 1 only from inside the redefined cffi macro: the build still holds the GIL through calls
     assert lib.mg_glue_holds_gil() == 1
-
-
-def test_calls_keep_the_gil_in_other_threads():
     seen = []
     t = threading.Thread(target=lambda: seen.append(lib.mg_glue_holds_gil()))
     t.start()
@@ -22,75 +27,117 @@ def test_calls_keep_the_gil_in_other_threads():
     assert seen == [1]
 
 
-def test_net_forward_refuses_what_it_cannot_read():
-    # the C entry point checks its inputs itself: a number slot without numbers, a dead id
-    from micrograd_c._core import ffi
-
-    w, b = Value(0.5), Value(0.0)
-    ws, bs, nonlin = ffi.new("mg_id[]", [w._id]), ffi.new("mg_id[]", [b._id]), ffi.new("uint8_t[]", [0])
-    layer = ffi.new("mg_layer_spec[]", [{"nin": 1, "nout": 1, "w": ws, "b": bs, "nonlin": nonlin}])
-    net = ffi.new("mg_net *", {"nlayers": 1, "layers": layer})
-    assert lib.mg_net_check(net) == lib.MG_OK
-    error = 1 << lib.MG_ERROR_SHIFT
-    assert lib.mg_net_forward(net, [-1], ffi.NULL, 1, ffi.NULL) == error + lib.MG_BADID
-    assert lib.mg_net_forward(net, [1 << 30], ffi.NULL, 1, ffi.NULL) == error + lib.MG_BADID
-    x = Value(2.0)
-    assert lib.mg_data(lib.mg_net_forward(net, [x._id], ffi.NULL, 1, ffi.NULL)) == 1.0
-    assert lib.mg_data(lib.mg_net_forward(net, [-1], [4.0], 1, ffi.NULL)) == 2.0
+def test_value_is_the_facade_over_the_c_base():
+    assert issubclass(Value, ValueBase) and Value.__module__ == "micrograd_c.engine"
+    v = Value(2.5)
+    assert type(v.data) is float and v.data == 2.5
+    assert type(v._id) is int
+    # the hot operators are the base's slots, the unary ops methods of Value itself
+    assert type(v + v) is Value and type(2 * v) is Value and type(v ** 2) is Value
+    assert type(Value.__dict__["relu"]).__name__ == "method_descriptor"
 
 
-# --- Value.data and Value.grad: C descriptors written against the Python C API (py_fields.c)
-
-def test_fields_read_the_id_slot_at_its_offset():
-    # 1 only when the probe at import found where a Value keeps `_id`; 0 would mean the slower
-    # getattr path (still right), so a CPython that lays slots out otherwise shows up here
-    assert lib.mg_glue_fields_direct() == 1
-    assert type(Value.__dict__["data"]).__module__ == "micrograd_c._core"
-
-
-def test_fields_read_and_write_the_node():
-    a = Value(1.5)
-    a.data = 3            # an int, as `p.data = 0` does; data is a float after it
-    a.grad = 0.25
-    assert (a.data, a.grad, type(a.data)) == (3.0, 0.25, float)
-    assert (lib.mg_data(a._id), lib.mg_grad(a._id)) == (3.0, 0.25)
-    assert ((a * a).data, Value(-0.0).data.hex()) == (9.0, (-0.0).hex())
+def test_data_written_any_way_reads_back_from_the_arena():
+    v = Value(1.0)
+    v.data = 4
+    assert v.data == 4.0 and type(v.data) is float
+    setattr(v, "data", 5.5)
+    assert v.data == 5.5
+    w = v * 2.0                             # the arena has it too: ops read it there
+    assert w.data == 11.0
+    v.data -= 0.5
+    assert v.data == 5.0 and (v + 0.0).data == 5.0
 
 
-def test_fields_on_a_subclass_with_slots_of_its_own():
-    class Tagged(Value):
-        __slots__ = ("tag",)
-
-    t = Tagged(2.5)
-    t.tag = "x"
-    t.data += 1
-    assert (t.data, (t * 2).data, t.tag) == (3.5, 7.0, "x")
-
-
-def test_fields_refuse_what_they_cannot_read():
-    bare = Value.__new__(Value)            # no _id yet: an AttributeError, not a crash
-    with pytest.raises(AttributeError):
+def test_a_value_without_a_node_raises_as_micrograd_does():
+    bare = Value.__new__(Value)             # __init__ never ran: no node
+    with pytest.raises(AttributeError, match="data"):
         bare.data
     with pytest.raises(AttributeError):
-        bare.grad = 1.0
+        bare.grad
     with pytest.raises(AttributeError):
-        Value.data.__get__(object())        # not a Value
+        bare + 1.0
+    with pytest.raises(AttributeError):
+        bare.relu()
+    with pytest.raises(AttributeError):
+        bare.backward()
+    bare.data = 3.0                         # setting data makes the node
+    assert (bare * 2.0).data == 6.0
+
+
+def test_deleting_data_or_grad_is_an_attribute_error():
     v = Value(1.0)
     with pytest.raises(AttributeError):
         del v.data
-    with pytest.raises(TypeError):
-        v.grad = "a"
-    v._id = "a"                             # an id that is not an int
-    with pytest.raises(TypeError):
-        v.data
-    assert Value.data is Value.__dict__["data"] and "value" in Value.data.__doc__
+    with pytest.raises(AttributeError):
+        del v.grad
+    assert v.data == 1.0
 
 
-def test_fields_hold_no_reference():
-    values = [Value(1.0) for _ in range(5000)]
-    v = max(values, key=lambda v: v._id)    # an id past the small ints Python shares
-    before = sys.getrefcount(v._id)
+def test_user_attributes_weakrefs_and_subclass_slots():
+    class Tagged(Value):
+        __slots__ = ("tag",)
+
+    t = Tagged(2.0, label="t")
+    t.tag, t.note = "x", "y"
+    assert (t.tag, t.note, t.label, t.data) == ("x", "y", "t", 2.0)
+    assert type(t * t) is Value
+    r = weakref.ref(t)
+    del t
+    gc.collect()
+    assert r() is None
+
+
+def test_no_references_leak():
+    v = Value(1.5)
+    before = sys.getrefcount(v), sys.getrefcount(Value)
     for _ in range(1000):
-        v.data = v.data + v.grad
-    after = sys.getrefcount(v._id)         # outside the assert, which holds what it shows
-    assert after == before and v.data == 1.0
+        v + v, v * 2.0, 3 + v, v ** 2, v.relu(), v.tanh(), v._prev, v.data, v.grad
+    after = sys.getrefcount(v), sys.getrefcount(Value)
+    assert after == before
+
+
+def test_bad_operands_are_python_errors():
+    v = Value(1.0)
+    with pytest.raises(TypeError):
+        v + "a"
+    with pytest.raises(TypeError):
+        None * v
+    with pytest.raises(AssertionError, match="only supporting int/float powers"):
+        v ** v
+    with pytest.raises(TypeError):
+        2 ** v
+    with pytest.raises(TypeError):
+        pow(v, 2, 5)
+    with pytest.raises(OverflowError):
+        v + 10 ** 400
+
+
+def test_net_calls_refuse_what_they_cannot_take():
+    n = Neuron(2)
+    with pytest.raises(TypeError):
+        core.net_new([([n.w[0], "w"], [n.b], [True])], False)
+    with pytest.raises(ValueError):
+        core.net_new([([n.w[0]], [n.b, n.b], [True, True])], False)  # 1 weight for 2 neurons
+    with pytest.raises(ValueError):
+        core.net_new([], False)
+    plan = core.net_new([(list(n.w), [n.b], [False])], False)
+    with pytest.raises(TypeError):
+        core.net_call("not a plan", [1.0, 2.0])
+    assert core.net_call(plan, "ab") is NotImplemented          # not a list or a tuple
+    assert core.net_call(plan, [1.0, object()]) is NotImplemented
+    assert core.net_call(plan, []) is NotImplemented
+    out = core.net_call(plan, [1.0, Value(2.0)])
+    assert out.data == (n.b.data + n.w[0].data * 1.0) + n.w[1].data * 2.0
+
+
+def test_net_plans_notice_a_parameter_given_another_node():
+    n = Neuron(1, nonlin=False)
+    assert n([2.0]).data == n.w[0].data * 2.0
+    n.w[0].__init__(5.0)                    # the same Value, a new node
+    assert n([2.0]).data == 10.0
+
+
+def test_pow_named_takes_only_values():
+    with pytest.raises(TypeError):
+        core.pow_named(1.0, 2.0, 1.0, 0.0)
