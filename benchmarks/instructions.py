@@ -19,6 +19,9 @@ SETUP = {
     "micrograd": "from micrograd.engine import Value",
 }
 
+MLP_SETUP = ("from %s.nn import MLP; model = MLP(2, [16, 16, 1]); other = MLP(1, [1]); "
+             "xs = [Value(0.5), Value(-1.5)]")
+
 # (name, setup, statement): the statement is the loop body, `x = ...` so results are dropped
 CASES = [
     ("a + b", "a = Value(1.5); b = Value(-2.0)", "x = a + b"),
@@ -30,6 +33,9 @@ CASES = [
     ("a ** 2", "a = Value(1.5)", "x = a ** 2"),
     ("Value(x)", "y = 0.5", "x = Value(y)"),
     ("v.data", "v = Value(1.5)", "x = v.data"),
+    ("MLP(2, [16, 16, 1]) call", MLP_SETUP, "x = model(xs)"),
+    ("MLP call, attributes set between calls", MLP_SETUP, "model.step = 1; other.tag = 2; x = model(xs)"),
+    ("those attributes set, no call", MLP_SETUP, "model.step = 1; other.tag = 2"),
 ]
 
 
@@ -47,7 +53,7 @@ def count(code):
 
 
 def per_iteration(package, setup, stmt, gc_off, n1, n2):
-    head = SETUP[package] + "\n" + setup + "\n"
+    head = SETUP[package] + "\n" + (setup % package if "%s" in setup else setup) + "\n"
     if gc_off:
         head = "import gc; gc.disable()\n" + head
     loop = "def run(n):\n    for _ in range(n):\n        %s\nrun(%d)\n"

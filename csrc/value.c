@@ -160,7 +160,8 @@ static int real(PyObject *o, double *x) {
         *x = PyLong_AsDouble(o);
         return *x == -1.0 && PyErr_Occurred() ? -1 : 1;
     }
-    PyObject *f = PyObject_CallFunctionObjArgs(hook_real, o, NULL);
+    /* a float subclass (NumPy's float64) is a real number: float(o), which is this call */
+    PyObject *f = PyFloat_Check(o) ? PyNumber_Float(o) : PyObject_CallFunctionObjArgs(hook_real, o, NULL);
     if (!f) return -1;
     *x = PyFloat_AsDouble(f);
     Py_DECREF(f);
@@ -183,6 +184,8 @@ static PyObject *binary(int op, PyObject *l, PyObject *r) {
     } else if (PyLong_CheckExact(other) || PyBool_Check(other)) {
         k = PyLong_AsDouble(other);
         if (k == -1.0 && PyErr_Occurred()) return NULL;
+    } else if (PyFloat_Check(other)) {  /* NumPy's float64: float(other), as real() takes it */
+        if (real(other, &k) < 0) return NULL;
     } else {
         return PyObject_CallFunction(hook_binary, "iOO", op, self, other);
     }

@@ -36,12 +36,12 @@ def _drop(readers):
     readers.clear()
 
 
-def changed(module, name):
-    """Module.__setattr__ and __delattr__ tell of a change: the plans that read it go."""
-    if name in READ:
-        readers = module.__dict__.get("_readers")
-        if readers:
-            _drop(readers)
+def changed(module):
+    """Module.__setattr__ and __delattr__ tell of a change to an attribute in READ: the plans
+    that read it go."""
+    readers = module.__dict__.get("_readers")
+    if readers:
+        _drop(readers)
 
 
 def without_plans(state):

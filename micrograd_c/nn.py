@@ -12,6 +12,8 @@ from micrograd_c.engine import Value
 
 __all__ = ["Module", "Neuron", "Layer", "MLP"]
 
+_READ = _plan.READ              # the attributes a plan reads: setting another costs it nothing
+
 
 class Module:
 
@@ -24,11 +26,13 @@ class Module:
 
     def __setattr__(self, name, value):
         object.__setattr__(self, name, value)
-        _plan.changed(self, name)
+        if name in _READ:
+            _plan.changed(self)
 
     def __delattr__(self, name):
         object.__delattr__(self, name)
-        _plan.changed(self, name)
+        if name in _READ:
+            _plan.changed(self)
 
     def __getstate__(self):
         # copy, deepcopy and pickle leave out the C call plan; the copy makes its own
