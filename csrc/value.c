@@ -171,6 +171,19 @@ static int real(PyObject *o, double *x) {
 // ----------------------------------------------------------------------------
 // the operators
 
+/* The Value an op on self will return, allocated before its node is made (design note 4),
+ * and self's node, read after the allocation (which can run Python); NULL if either fails. */
+static mg_value *result_of(PyObject *self, mg_id *a) {
+    mg_value *out = new_value();
+    if (!out) return NULL;
+    if ((*a = AS_VALUE(self)->id) < 0) {
+        Py_DECREF(out);
+        unbound(self);
+        return NULL;
+    }
+    return out;
+}
+
 /* op(l, r) for op MG_ADD or MG_MUL, either operand the Value: micrograd's __add__ and
  * __radd__ both build self + other, the Value first. A Value, float, int or bool operand is
  * built here; any other goes to Python. */
@@ -189,12 +202,12 @@ static PyObject *binary(int op, PyObject *l, PyObject *r) {
     } else {
         return PyObject_CallFunction(hook_binary, "iOO", op, self, other);
     }
-    mg_value *out = new_value();
+    mg_id a, b = 0;
+    mg_value *out = result_of(self, &a);
     if (!out) return NULL;
-    mg_id a = AS_VALUE(self)->id, b = with_value ? AS_VALUE(other)->id : 0;  /* read after */
-    if (a < 0 || b < 0) {
+    if (with_value && (b = AS_VALUE(other)->id) < 0) {
         Py_DECREF(out);
-        return unbound(a < 0 ? self : other);
+        return unbound(other);
     }
     return finish(out, with_value ? mg_build(op, a, b, 0.0) : mg_build_k(op, a, k));
 }
@@ -219,25 +232,15 @@ static PyObject *value_pow(PyObject *self, PyObject *k, PyObject *mod) {
         op = MG_POW_INT;
         e = (double)n;
     }
-    mg_value *out = new_value();
-    if (!out) return NULL;
-    mg_id a = AS_VALUE(self)->id;
-    if (a < 0) {
-        Py_DECREF(out);
-        return unbound(self);
-    }
-    return finish(out, mg_build(op, a, -1, e));
+    mg_id a;
+    mg_value *out = result_of(self, &a);
+    return out ? finish(out, mg_build(op, a, -1, e)) : NULL;
 }
 
 static PyObject *unary(PyObject *self, int op) {
-    mg_value *out = new_value();
-    if (!out) return NULL;
-    mg_id a = AS_VALUE(self)->id;
-    if (a < 0) {
-        Py_DECREF(out);
-        return unbound(self);
-    }
-    return finish(out, mg_build(op, a, -1, 0.0));
+    mg_id a;
+    mg_value *out = result_of(self, &a);
+    return out ? finish(out, mg_build(op, a, -1, 0.0)) : NULL;
 }
 
 /* A METH_NOARGS function per op index, so that the table's unary ops become methods. */
@@ -443,6 +446,7 @@ static PyObject *value_children(PyObject *self, PyObject *unused) {
 /* _prev: the set of the node's children as Values, the same set and Values on every access,
  * as micrograd's attribute is. */
 static PyObject *get_prev(PyObject *self, void *unused) {
+    (void)unused;
     mg_value *v = AS_VALUE(self);
     if (!v->prev) {
         PyObject *kids = value_children(self, NULL), *set = kids ? PySet_New(kids) : NULL;
@@ -527,14 +531,9 @@ static PyObject *glue_pow_named(PyObject *module, PyObject *args) {
     double k, k1, tag;
     if (!PyArg_ParseTuple(args, "Oddd:pow_named", &self, &k, &k1, &tag)) return NULL;
     if (!is_value(self)) return type_error(PyExc_TypeError, "pow_named: not a Value: %U", self);
-    mg_value *out = new_value();
-    if (!out) return NULL;
-    mg_id a = AS_VALUE(self)->id;
-    if (a < 0) {
-        Py_DECREF(out);
-        return unbound(self);
-    }
-    return finish(out, mg_build_named_pow(a, k, k1, tag));
+    mg_id a;
+    mg_value *out = result_of(self, &a);
+    return out ? finish(out, mg_build_named_pow(a, k, k1, tag)) : NULL;
 }
 
 /* An nn plan: the mg_net, its id arrays, and the Values that keep its parameters' nodes. */
