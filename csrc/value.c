@@ -1,6 +1,6 @@
 /*
- * value.c: the Python type glue. Value's C base type (its storage: the node id, the attribute
- * dict, weak references), its hottest operators (+, *, ** by a number, the unary ops of the op
+ * value.c: the Python type glue. Value's C base type (its storage: the node id, data as a
+ * float, the _prev set, weak references), its hottest operators (+, *, ** by a number, the unary ops of the op
  * table, Value(x)), and the few calls that deal in Python objects: a node's children as
  * Values, a named pow, and an nn call.
  *
@@ -84,11 +84,14 @@ static PyObject *unbound(PyObject *self) {
 // ----------------------------------------------------------------------------
 // making Values
 
-static mg_value *new_value(void) {
-    mg_value *v = (mg_value *)PyType_GenericAlloc(value_type, 0);
+/* A Value of type without a node. */
+static mg_value *alloc_value(PyTypeObject *type) {
+    mg_value *v = (mg_value *)PyType_GenericAlloc(type, 0);
     if (v) v->id = -1;
     return v;
 }
+
+static mg_value *new_value(void) { return alloc_value(value_type); }
 
 /* v, without a node, takes live node id (which has no Value): 0, or -1 for MemoryError
  * (and v stays without a node). Runs no Python. */
@@ -150,16 +153,22 @@ static PyObject *value_of_node(mg_id k) {
     return (PyObject *)out;
 }
 
-/* 1 and *x = float(o) for a real number o; -1 with TypeError (or the conversion's error). */
-static int real(PyObject *o, double *x) {
+/* *x = float(o) and 1 for a float, an int or a bool, the numbers C reads without running
+ * Python; 0 for any other o; -1 with OverflowError for an int too large for a float. */
+static int plain_number(PyObject *o, double *x) {
     if (PyFloat_CheckExact(o)) {
         *x = PyFloat_AsDouble(o);
         return 1;
     }
-    if (PyLong_CheckExact(o) || PyBool_Check(o)) {
-        *x = PyLong_AsDouble(o);
-        return *x == -1.0 && PyErr_Occurred() ? -1 : 1;
-    }
+    if (!PyLong_CheckExact(o) && !PyBool_Check(o)) return 0;
+    *x = PyLong_AsDouble(o);
+    return *x == -1.0 && PyErr_Occurred() ? -1 : 1;
+}
+
+/* 1 and *x = float(o) for a real number o; -1 with TypeError (or the conversion's error). */
+static int real(PyObject *o, double *x) {
+    int plain = plain_number(o, x);
+    if (plain) return plain;
     /* a float subclass (NumPy's float64) is a real number: float(o), which is this call */
     PyObject *f = PyFloat_Check(o) ? PyNumber_Float(o) : PyObject_CallFunctionObjArgs(hook_real, o, NULL);
     if (!f) return -1;
@@ -191,16 +200,10 @@ static PyObject *binary(int op, PyObject *l, PyObject *r) {
     PyObject *self = is_value(l) ? l : r, *other = self == l ? r : l;
     int with_value = is_value(other);
     double k = 0.0;
-    if (with_value) {
-    } else if (PyFloat_CheckExact(other)) {
-        k = PyFloat_AsDouble(other);
-    } else if (PyLong_CheckExact(other) || PyBool_Check(other)) {
-        k = PyLong_AsDouble(other);
-        if (k == -1.0 && PyErr_Occurred()) return NULL;
-    } else if (PyFloat_Check(other)) {  /* NumPy's float64: float(other), as real() takes it */
-        if (real(other, &k) < 0) return NULL;
-    } else {
-        return PyObject_CallFunction(hook_binary, "iOO", op, self, other);
+    if (!with_value) {                  /* a float subclass too (NumPy's float64), as real() */
+        int number = PyFloat_Check(other) ? real(other, &k) : plain_number(other, &k);
+        if (number < 0) return NULL;
+        if (!number) return PyObject_CallFunction(hook_binary, "iOO", op, self, other);
     }
     mg_id a, b = 0;
     mg_value *out = result_of(self, &a);
@@ -265,20 +268,17 @@ static mg_id custom(double x, PyObject *children, PyObject *op) {
     PyObject *it = NULL;
     if (children && !(it = PyObject_GetIter(children))) return id;
     while (it && (c = PyIter_Next(it))) {
-        if (!is_value(c)) {
+        if (!is_value(c))
             type_error(PyExc_TypeError, "Value children must be Values, not %U", c);
-        } else if ((kids[0] == c || kids[1] == c)) {
-        } else if (n == 2) {
+        else if (c != kids[0] && c != kids[1] && n == 2)
             PyErr_SetString(PyExc_ValueError, "micrograd_c: a hand-built Value takes at most two distinct children");
-        } else {
-            Py_INCREF(c);
-            kids[n++] = c;
-        }
+        else if (c != kids[0] && c != kids[1])
+            Py_INCREF(c), kids[n++] = c;
         Py_DECREF(c);
         if (PyErr_Occurred()) goto done;
     }
     if (PyErr_Occurred()) goto done;
-    tag = PyObject_CallFunctionObjArgs(hook_tag, op, NULL);
+    tag = PyObject_CallFunctionObjArgs(hook_tag, op, NULL);     /* op NULL: tag() names '' */
     double t = tag ? PyFloat_AsDouble(tag) : -1.0;
     if (PyErr_Occurred()) goto done;
     mg_id a = n > 0 ? AS_VALUE(kids[0])->id : -1, b = n > 1 ? AS_VALUE(kids[1])->id : -1;
@@ -297,9 +297,7 @@ done:
 
 static PyObject *value_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     (void)args, (void)kwds;             /* __init__ takes them: a subclass's own may differ */
-    mg_value *v = (mg_value *)PyType_GenericAlloc(type, 0);
-    if (v) v->id = -1;
-    return (PyObject *)v;
+    return (PyObject *)alloc_value(type);
 }
 
 static int value_init(PyObject *self, PyObject *args, PyObject *kwds) {
@@ -316,9 +314,7 @@ static int value_init(PyObject *self, PyObject *args, PyObject *kwds) {
     if (has_children < 0 || has_op < 0) return -1;
     mg_id id;
     if (has_children || has_op) {
-        PyObject *empty = op ? NULL : PyUnicode_FromString("");
-        id = custom(x, has_children ? children : NULL, op ? op : empty);
-        Py_XDECREF(empty);
+        id = custom(x, has_children ? children : NULL, op);
         if (id == MG_ERR(MG_OK)) return -1;
     } else {
         id = mg_build_leaf(x);
@@ -380,13 +376,14 @@ static int set_field(PyObject *self, PyObject *value, int grad) {
     double x;
     if (real(value, &x) < 0) return -1;
     mg_value *v = AS_VALUE(self);
-    if (v->id < 0) {
+    if (v->id < 0) {                    /* a leaf of this data, or of 0.0 under this grad */
         mg_id id = mg_build_leaf(grad ? 0.0 : x);
         if (id >= MG_ERR(0)) {
             raise_status((int)(id - MG_ERR(0)));
             return -1;
         }
         if (rebind(v, id)) return -1;
+        if (!grad) return 0;
     }
     mg_block *b = mg_live_block(v->id);
     if (grad) {
@@ -677,18 +674,11 @@ static PyObject *glue_net_call(PyObject *module, PyObject *args) {
     for (uint32_t i = 0; i < m; i++) {  /* then the inputs, with no Python until the nodes are made */
         PyObject *o = is_list ? PyList_GetItem(x, i) : PyTuple_GetItem(x, i);
         if (!o) goto fallback;          /* the list got shorter meanwhile */
-        if (is_value(o)) {
+        if (Py_TYPE(o) == value_type) { /* a subclass may have its own __rmul__: the fold's */
             if ((ids[i] = AS_VALUE(o)->id) < 0) goto fallback;
             continue;
         }
-        if (PyFloat_CheckExact(o)) {
-            nums[i] = PyFloat_AsDouble(o);
-        } else if (PyLong_CheckExact(o) || PyBool_Check(o)) {
-            nums[i] = PyLong_AsDouble(o);
-            if (nums[i] == -1.0 && PyErr_Occurred()) goto fallback;
-        } else {
-            goto fallback;
-        }
+        if (plain_number(o, &nums[i]) <= 0) goto fallback;
         ids[i] = -1;
         with_numbers = 1;
     }

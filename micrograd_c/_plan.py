@@ -19,13 +19,13 @@ __all__ = ["Watched", "calls_of", "changed", "forward", "without_plans"]
 READ = frozenset({"layers", "neurons", "w", "b", "nonlin", "__class__"})  # the attributes plans read
 _CALLS = {}                     # Neuron, Layer, MLP -> their own __call__ (calls_of)
 _net_call = core.net_call
-Neuron = Layer = MLP = None     # nn's classes, from calls_of (nn imports this module)
+Module_ = Neuron = Layer = MLP = None   # nn's classes, from calls_of (nn imports this module)
 
 
-def calls_of(neuron, layer, mlp):
-    """nn's classes, whose own __call__ is the fold a plan stands for."""
-    global Neuron, Layer, MLP
-    Neuron, Layer, MLP = neuron, layer, mlp
+def calls_of(module, neuron, layer, mlp):
+    """nn's classes; Neuron's, Layer's and MLP's own __call__ is the fold a plan stands for."""
+    global Module_, Neuron, Layer, MLP
+    Module_, Neuron, Layer, MLP = module, neuron, layer, mlp
     for c in (neuron, layer, mlp):
         _CALLS[c] = c.__call__
 
@@ -93,62 +93,69 @@ def _module_readers(module):
     return readers
 
 
-def _layers(module):
-    """The module's neurons, layer by layer, and the modules and lists that says so; None where
-    its call is not Neuron's, Layer's or MLP's fold over Watched lists."""
+def _layers(module, read):
+    """The module's neurons, layer by layer; None where its call is not Neuron's, Layer's or
+    MLP's fold over Watched lists. Every module and list it looks at goes into read."""
     if isinstance(module, Neuron):
-        return [[module]], [module]
+        return [[module]]
     if isinstance(module, Layer):
         neurons = module.__dict__.get("neurons")
-        return ([neurons], [module, neurons]) if type(neurons) is Watched else None
+        read.append(neurons)
+        return [neurons] if type(neurons) is Watched else None
     if not isinstance(module, MLP):
         return None
     layers = module.__dict__.get("layers")
+    read.append(layers)
     if type(layers) is not Watched or not all(isinstance(layer, Layer) for layer in layers):
         return None
+    read += layers
     found = [layer.__dict__.get("neurons") for layer in layers]
-    if not all(type(n) is Watched for n in found):
-        return None
-    return found, [module, layers, *layers, *found]
+    read += found
+    return found if all(type(n) is Watched for n in found) else None
 
 
 class Plan:
     """One module's call as one C call: its net (None where micrograd's fold must run), the
-    classes whose __call__ it stands for, and whether what it read is unchanged."""
+    classes whose __call__ it stands for, and whether what it read is unchanged. A plan that
+    falls back is a reader too, so that a change can give the module a net."""
 
     __slots__ = ("net", "calls", "valid")
 
     def __init__(self, module):
-        self.net, self.calls, self.valid = None, (), True
-        found = _layers(module)
-        if not found or not all(found[0]):
-            return
-        layers, read = found
+        self.valid, self.calls = True, ()
+        read = [module]
+        self.net = self._net(module, read)
+        for r in {id(r): r for r in read if isinstance(r, (Watched, Module_))}.values():
+            _read_by(self, r.readers if type(r) is Watched else _module_readers(r))
+
+    def _net(self, module, read):
+        """The plan's net, or None; what it looks at goes into read."""
+        layers = _layers(module, read)
+        if not layers or not all(layers):
+            return None
         neurons = [n for layer in layers for n in layer]
-        classes = {type(m) for m in neurons + read if not isinstance(m, list)}
+        read += neurons
+        classes = {type(m) for m in read if not isinstance(m, list)}
         self.calls = [(c, c.__call__) for c in classes]
         for c, f in self.calls:
             if any(f is not call for base, call in _CALLS.items() if issubclass(c, base)):
-                return                  # a subclass calls its own way
+                return None             # a subclass calls its own way
         specs = []
         for layer in layers:
             ws = [n.__dict__.get("w") for n in layer]
+            read += ws
             bs = [n.__dict__.get("b") for n in layer]
             if not all(type(w) is Watched for w in ws):
-                return
+                return None
             nin = len(ws[0])
             weights = [v for w in ws for v in w]
             if not nin or any(len(w) != nin for w in ws) or any(type(v) is not Value for v in weights + bs):
-                return
+                return None
             if specs and (len(specs[-1][1]) == 1 or len(specs[-1][1]) != nin):
-                return                  # micrograd hands a bare Value or a cut list to the next layer
+                return None             # micrograd hands a bare Value or a cut list to the next layer
             specs.append((weights, bs, [n.__dict__.get("nonlin") for n in layer]))
-            read += ws
-        read += neurons
         as_list = not isinstance(module, Neuron) and len(specs[-1][1]) > 1
-        self.net = core.net_new(specs, as_list)
-        for r in read:
-            _read_by(self, r.readers if type(r) is Watched else _module_readers(r))
+        return core.net_new(specs, as_list)
 
     def current(self):
         if not self.valid:

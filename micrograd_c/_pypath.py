@@ -80,7 +80,7 @@ _tags = []                      # op names of hand-built nodes and named pows, b
 _tag_of = {}
 
 
-def tag(op):
+def tag(op=""):
     """The tag (a float, as C keeps it) that names op."""
     t = _tag_of.get(op)
     if t is None:

@@ -103,4 +103,4 @@ class MLP(Module):
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
 
 
-_plan.calls_of(Neuron, Layer, MLP)
+_plan.calls_of(Module, Neuron, Layer, MLP)

@@ -155,12 +155,11 @@ def test_gc_collect_runs_a_collection(impl):
     del y
     impl.engine.collect()
     held = impl.engine.live_nodes()
-    runs = impl.engine.collections() if hasattr(impl.engine, "collections") else None
+    runs = impl.engine.collections()
     del h
     gc.collect()
     assert impl.engine.live_nodes() < held - 90_000, (held, impl.engine.live_nodes())
-    if runs is not None:
-        assert impl.engine.collections() > runs
+    assert impl.engine.collections() > runs
 
 
 def test_prev_does_not_scan_the_heap(impl, monkeypatch):

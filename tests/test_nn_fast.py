@@ -269,3 +269,37 @@ def test_neuron_wider_than_a_block(ref, impl, kind):
         _check(ref, impl, m_ref, m_impl, feed(ref), feed(impl))
     finally:
         sys.setrecursionlimit(limit)
+
+
+def test_a_module_on_the_fold_gets_the_fast_path_once_fixed(impl, monkeypatch):
+    # a plan that falls back reads the module too: putting nn's own list back drops it, and
+    # the next call takes the one C call again (counted at the plan's call into C)
+    from micrograd_c import _plan
+
+    calls = []
+    net_call = _plan._net_call
+    monkeypatch.setattr(_plan, "_net_call", lambda net, x: calls.append(1) or net_call(net, x))
+    n = impl.nn.Neuron(2)
+    watched = type(n.w)
+    n.w = list(n.w)                     # a plain list tells nobody of its changes: the fold runs
+    folded = n([1.0, 2.0])
+    assert calls == []
+    n.w = watched(n.w)
+    fast = n([1.0, 2.0])
+    assert calls == [1]
+    assert fast.data == folded.data
+
+
+def test_an_input_subclass_with_its_own_rmul_is_honoured(ref, impl):
+    # micrograd's fold computes w * x, which Python hands to x's __rmul__ first when x's class
+    # is a subclass that defines one: the one C call must not skip it
+    outs = []
+    for eng in (ref, impl):
+        class Doubling(eng.Value):
+            def __rmul__(self, other):
+                return other * (self * 2.0)
+
+        random.seed(5)
+        n = eng.nn.Neuron(2, nonlin=False)
+        outs.append(n([Doubling(1.5), eng.Value(-0.5)]).data)
+    assert outs[0] == outs[1]
