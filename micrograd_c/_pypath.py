@@ -2,16 +2,16 @@
 than a Value, float, int or bool (NumPy scalars and arrays, other Reals), exponents a float
 cannot carry exactly, and the names of hand-built and odd pow ops.
 
-The glue (csrc/value.c) calls real, binary, power, raise_status and tag as hooks; each rule
+The glue (csrc/value.c) calls real, binary, power and tag as hooks; each rule
 is written here once, for C and Python alike.
 """
 import numbers
 import sys
 
-from micrograd_c._glue import core, ffi, lib, raise_status
+from micrograd_c._glue import core, ffi, lib
 
-__all__ = ["array_op", "as_operand", "binary", "is_array", "number", "op_name", "power",
-           "raise_status", "real", "tag"]
+__all__ = ["array_op", "as_operand", "binary", "is_array", "number", "op_name", "power", "real",
+           "tag"]
 
 _REAL = {float, int, bool}      # types seen to hold real numbers: the check is an ABC's, and slow
 

@@ -5,7 +5,7 @@ backward() is one C call. Its storage and hottest operators come from a C base t
 (csrc/value.c); what micrograd writes on top of them, this class writes the same way.
 """
 from micrograd_c import _pypath
-from micrograd_c._glue import ValueBase, check, core, lib
+from micrograd_c._glue import ValueBase, check, core, lib, raise_status
 from micrograd_c.lifetime import arena_bytes, collect, collections, live_nodes
 
 __all__ = ["Value", "arena_bytes", "collect", "collections", "live_nodes"]
@@ -82,4 +82,4 @@ def _restore(cls, data, grad, state):
     return v
 
 
-core.install(Value, _pypath.real, _pypath.binary, _pypath.power, _pypath.raise_status, _pypath.tag)
+core.install(Value, _pypath.real, _pypath.binary, _pypath.power, raise_status, _pypath.tag)
