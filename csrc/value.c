@@ -1,6 +1,6 @@
 /*
  * value.c: the Python type glue. Value's C base type (its storage: the node id, data as a
- * float, the _prev set, weak references), its hottest operators (+, *, ** by a number, the unary ops of the op
+ * float, weak references), its hottest operators (+, *, ** by a number, the unary ops of the op
  * table, Value(x)), and the few calls that deal in Python objects: a node's children as
  * Values, a named pow, and an nn call.
  *
@@ -26,7 +26,6 @@ typedef struct {
     PyObject *data;             /* the node's data as a float, or NULL before there is a node:
                                  * a read is an object slot's, which CPython reads inline */
     mg_id id;                   /* the node, or -1 before one is made */
-    PyObject *prev;             /* _prev: the set of the children's Values, once asked for */
     PyObject *weakrefs;
 } mg_value;
 /* The attribute dict is the Python subclass's (engine.Value's), so that CPython manages it
@@ -128,10 +127,7 @@ static int rebind(mg_value *v, mg_id id) {
         return -1;
     }
     Py_XDECREF(data);
-    if (old >= 0) {
-        mg_arena.epoch++;
-        Py_CLEAR(v->prev);
-    }
+    if (old >= 0) mg_arena.epoch++;
     return 0;
 }
 
@@ -344,19 +340,12 @@ static void value_dealloc(PyObject *self) {
         v->id = -1;
     }
     Py_CLEAR(v->data);
-    Py_CLEAR(v->prev);
     ((freefunc)PyType_GetSlot(type, Py_tp_free))(self);
     Py_DECREF(type);
 }
 
 static int value_traverse(PyObject *self, visitproc visit, void *arg) {
-    Py_VISIT(AS_VALUE(self)->prev);
     Py_VISIT(Py_TYPE(self));            /* the dict is the subclass's: CPython visits it */
-    return 0;
-}
-
-static int value_clear(PyObject *self) {
-    Py_CLEAR(AS_VALUE(self)->prev);
     return 0;
 }
 
@@ -417,47 +406,63 @@ static PyObject *get_id(PyObject *self, void *unused) {
     return n < 0 ? unbound(self) : PyLong_FromLongLong(n);
 }
 
-/* The node's children as Values, as many as its op shows (a named pow hides its exponent). */
-static PyObject *value_children(PyObject *self, PyObject *unused) {
-    (void)unused;
+/* The Values of self's node's children, as many as its op shows (a named pow hides its
+ * exponent), into kids[0..count): new references; -1 with an exception. */
+static int children_of(PyObject *self, PyObject *kids[2]) {
     for (;;) {
         mg_id n = AS_VALUE(self)->id;
-        if (n < 0) return unbound(self);
+        if (n < 0) return unbound(self), -1;
         uint64_t epoch = mg_arena.epoch;
         mg_block *b = mg_live_block(n);
         uint32_t i = MG_OFF(n);
-        mg_id kids[2] = {b->kid0[i], b->kid1[i]};
+        mg_id ids[2] = {b->kid0[i], b->kid1[i]};
         int arity = mg_ops[b->op[i]].arity, count = 0;
-        for (int k = 0; k < arity; k++) count += kids[k] >= 0;
-        PyObject *out = PyTuple_New(count);
-        for (int k = 0; out && k < count; k++) {
-            PyObject *v = value_of_node(kids[k]);   /* self's node reaches kids[k]: it is live */
-            if (!v || PyTuple_SetItem(out, k, v)) Py_CLEAR(out);
-            if (out && epoch != mg_arena.epoch) break;  /* self was given another node meanwhile */
+        for (int k = 0; k < arity; k++) count += ids[k] >= 0;
+        for (int k = 0; k < count; k++) {
+            if (!(kids[k] = value_of_node(ids[k]))) {  /* self's node reaches ids[k]: live */
+                while (k-- > 0) Py_DECREF(kids[k]);
+                return -1;
+            }
+            if (epoch != mg_arena.epoch) {              /* self was given another node meanwhile */
+                while (k >= 0) Py_DECREF(kids[k--]);
+                count = -1;
+                break;
+            }
         }
-        if (!out || epoch == mg_arena.epoch) return out;
-        Py_DECREF(out);
+        if (count >= 0) return count;
     }
 }
 
-/* _prev: the set of the node's children as Values, the same set and Values on every access,
- * as micrograd's attribute is. */
+static PyObject *value_children(PyObject *self, PyObject *unused) {
+    (void)unused;
+    PyObject *kids[2];
+    int count = children_of(self, kids);
+    PyObject *out = count < 0 ? NULL : PyTuple_New(count);
+    for (int k = 0; k < count; k++) {
+        if (out) PyTuple_SetItem(out, k, kids[k]);  /* steals it */
+        else Py_DECREF(kids[k]);
+    }
+    return out;
+}
+
+/* _prev: a set of the node's children's Values, made on each access. Its members are the
+ * same objects on every access while anything holds them (a node has one live Value); the
+ * set itself is not kept, so a walk over a graph leaves no set per node behind for Python's
+ * collector to traverse again and again (micrograd's sets exist already). */
 static PyObject *get_prev(PyObject *self, void *unused) {
     (void)unused;
-    mg_value *v = AS_VALUE(self);
-    if (!v->prev) {
-        PyObject *kids = value_children(self, NULL), *set = kids ? PySet_New(kids) : NULL;
-        Py_XDECREF(kids);
-        if (!set) return NULL;
-        if (v->prev) Py_DECREF(set);    /* made meanwhile (the Values' allocation ran Python) */
-        else v->prev = set;
+    PyObject *kids[2];
+    int count = children_of(self, kids);
+    PyObject *set = count < 0 ? NULL : PySet_New(NULL);
+    for (int k = 0; k < count; k++) {
+        if (set && PySet_Add(set, kids[k])) Py_CLEAR(set);
+        Py_DECREF(kids[k]);
     }
-    Py_INCREF(v->prev);
-    return v->prev;
+    return set;
 }
 
 static PyGetSetDef value_getset[] = {
-    {"_prev", get_prev, NULL, "The set of this node's children: the same Values on every access.", NULL},
+    {"_prev", get_prev, NULL, "A set of this node's children's Values: the same objects on every access.", NULL},
     {"grad", get_grad, set_grad, "d(root)/d(node) after root.backward(): a float.", NULL},
     {"_id", get_id, NULL, "The node's id in the C arena.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
@@ -478,7 +483,6 @@ static PyType_Slot value_slots[] = {
     {Py_tp_init, (void *)value_init},
     {Py_tp_dealloc, (void *)value_dealloc},
     {Py_tp_traverse, (void *)value_traverse},
-    {Py_tp_clear, (void *)value_clear},
     {Py_tp_setattro, (void *)value_setattro},
     {Py_tp_getset, value_getset},
     {Py_tp_members, value_members},

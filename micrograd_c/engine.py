@@ -15,8 +15,8 @@ class Value(ValueBase):
     """A scalar and its gradient, as micrograd's Value; the node itself lives in C.
 
     From the C base: Value(data, _children=(), _op='', label=''); `data` and `grad` (always
-    floats); `_prev`, the set of the children's Values (the user's own objects where they
-    exist, the same on every access); `a + b` and `a * b` with a Value or a number on either
+    floats); `_prev`, a set of the children's Values (the user's own objects where they
+    exist, the same objects on every access while anything holds them; a new set each time); `a + b` and `a * b` with a Value or a number on either
     side; `a ** k` for a number k; relu(), tanh() and exp(). Operands C leaves to Python (NumPy arrays, other number types,
     a pow's odd exponents) go through micrograd_c._pypath.
     """
