@@ -22,6 +22,27 @@ SETUP = {
 MLP_SETUP = ("from %s.nn import MLP; model = MLP(2, [16, 16, 1]); other = MLP(1, [1]); "
              "xs = [Value(0.5), Value(-1.5)]")
 
+WALK_SETUP = """
+import gc
+def walk(root):
+    nodes, edges, todo = set(), set(), [root]
+    while todo:
+        v = todo.pop()
+        if v not in nodes:
+            nodes.add(v)
+            for child in v._prev:
+                edges.add((child, v))
+                todo.append(child)
+    return nodes, edges
+root = sum(Value(0.5 * i) * Value(1.0 - i) for i in range(25_000))
+gc.collect()
+"""
+
+# cases counted per node of a 100k-node graph: (name, setup, statement), a few loops only
+PER_NODE = [
+    ("trace a 100k-node graph, then drop the sets (per node)", WALK_SETUP, "r = walk(root); del r"),
+]
+
 # (name, setup, statement): the statement is the loop body, `x = ...` so results are dropped
 CASES = [
     ("a + b", "a = Value(1.5); b = Value(-2.0)", "x = a + b"),
@@ -81,6 +102,12 @@ def main(argv=None):
             row.append("%.0f" % (per_iteration(package, setup, stmt, gc_off, n1, n2) - base))
         print("| `%s` | %s |" % (name, " | ".join(row)))
         sys.stdout.flush()
+    for name, setup, stmt in PER_NODE:
+        if args.only and args.only not in name:
+            continue
+        row = ["%.0f" % (per_iteration(package, setup, stmt, gc_off, 1, 3) / 100_000)
+               for package, gc_off in engines]
+        print("| %s | %s |" % (name, " | ".join(row)))
 
 
 if __name__ == "__main__":
