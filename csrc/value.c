@@ -1,6 +1,6 @@
 /*
  * value.c: the Python type glue. Value's C base type (its storage: the node id, data as a
- * float, weak references), its hottest operators (+, *, ** by a number, the unary ops of the op
+ * float, its children's Values once asked for, weak references), its hottest operators (+, *, ** by a number, the unary ops of the op
  * table, Value(x)), and the few calls that deal in Python objects: a node's children as
  * Values, a named pow, and an nn call.
  *
@@ -26,6 +26,9 @@ typedef struct {
     PyObject *data;             /* the node's data as a float, or NULL before there is a node:
                                  * a read is an object slot's, which CPython reads inline */
     mg_id id;                   /* the node, or -1 before one is made */
+    PyObject *kids[2];          /* the children's Values, kept from the first _prev on: they
+                                 * live as long as this one, as micrograd's do */
+    int nkids;                  /* how many of kids hold one; -1 until _prev is first asked */
     PyObject *weakrefs;
 } mg_value;
 /* The attribute dict is the Python subclass's (engine.Value's), so that CPython manages it
@@ -86,8 +89,14 @@ static PyObject *unbound(PyObject *self) {
 /* A Value of type without a node. */
 static mg_value *alloc_value(PyTypeObject *type) {
     mg_value *v = (mg_value *)PyType_GenericAlloc(type, 0);
-    if (v) v->id = -1;
+    if (v) v->id = -1, v->nkids = -1;
     return v;
+}
+
+/* Drops the children's Values v keeps (its node changes, or it goes). */
+static void forget_kids(mg_value *v) {
+    for (int k = 0; k < 2; k++) Py_CLEAR(v->kids[k]);
+    v->nkids = -1;
 }
 
 static mg_value *new_value(void) { return alloc_value(value_type); }
@@ -127,7 +136,10 @@ static int rebind(mg_value *v, mg_id id) {
         return -1;
     }
     Py_XDECREF(data);
-    if (old >= 0) mg_arena.epoch++;
+    if (old >= 0) {
+        mg_arena.epoch++;
+        forget_kids(v);
+    }
     return 0;
 }
 
@@ -340,12 +352,20 @@ static void value_dealloc(PyObject *self) {
         v->id = -1;
     }
     Py_CLEAR(v->data);
+    forget_kids(v);
     ((freefunc)PyType_GetSlot(type, Py_tp_free))(self);
     Py_DECREF(type);
 }
 
 static int value_traverse(PyObject *self, visitproc visit, void *arg) {
+    Py_VISIT(AS_VALUE(self)->kids[0]);
+    Py_VISIT(AS_VALUE(self)->kids[1]);
     Py_VISIT(Py_TYPE(self));            /* the dict is the subclass's: CPython visits it */
+    return 0;
+}
+
+static int value_clear(PyObject *self) {
+    forget_kids(AS_VALUE(self));
     return 0;
 }
 
@@ -407,9 +427,10 @@ static PyObject *get_id(PyObject *self, void *unused) {
 }
 
 /* The Values of self's node's children, as many as its op shows (a named pow hides its
- * exponent), into kids[0..count): new references; -1 with an exception. */
+ * exponent), into kids[0..count): new references, also kept by self; -1 with an exception. */
 static int children_of(PyObject *self, PyObject *kids[2]) {
-    for (;;) {
+    mg_value *v = AS_VALUE(self);
+    while (v->nkids < 0) {
         mg_id n = AS_VALUE(self)->id;
         if (n < 0) return unbound(self), -1;
         uint64_t epoch = mg_arena.epoch;
@@ -429,8 +450,16 @@ static int children_of(PyObject *self, PyObject *kids[2]) {
                 break;
             }
         }
-        if (count >= 0) return count;
+        if (count < 0) continue;
+        if (v->nkids >= 0) {                            /* kept meanwhile (Python ran) */
+            while (count-- > 0) Py_DECREF(kids[count]);
+            break;
+        }
+        for (int k = 0; k < count; k++) v->kids[k] = kids[k];     /* self keeps these */
+        v->nkids = count;
     }
+    for (int k = 0; k < v->nkids; k++) Py_INCREF(kids[k] = v->kids[k]);
+    return v->nkids;
 }
 
 static PyObject *value_children(PyObject *self, PyObject *unused) {
@@ -445,10 +474,10 @@ static PyObject *value_children(PyObject *self, PyObject *unused) {
     return out;
 }
 
-/* _prev: a set of the node's children's Values, made on each access. Its members are the
- * same objects on every access while anything holds them (a node has one live Value); the
- * set itself is not kept, so a walk over a graph leaves no set per node behind for Python's
- * collector to traverse again and again (micrograd's sets exist already). */
+/* _prev: a set of the node's children's Values, made on each access from the ones self
+ * keeps: the same objects every time, as long as self lives. The set itself is not kept, so
+ * a walk over a graph leaves one object a node behind (its Value), not two, for Python's
+ * collector to traverse again and again. */
 static PyObject *get_prev(PyObject *self, void *unused) {
     (void)unused;
     PyObject *kids[2];
@@ -483,6 +512,7 @@ static PyType_Slot value_slots[] = {
     {Py_tp_init, (void *)value_init},
     {Py_tp_dealloc, (void *)value_dealloc},
     {Py_tp_traverse, (void *)value_traverse},
+    {Py_tp_clear, (void *)value_clear},
     {Py_tp_setattro, (void *)value_setattro},
     {Py_tp_getset, value_getset},
     {Py_tp_members, value_members},

@@ -280,3 +280,21 @@ def test_prev_leaves_unrelated_objects_alone(either):
     assert len(nodes) == 5
     assert touched == []
     del proxy
+
+
+def test_a_walk_keyed_by_id_that_keeps_no_values_counts_every_node(ref, impl):
+    # micrograd's nodes outlive any walk, so a walk may key them by id() and keep nothing
+    # else; the Values _prev gives must outlive it too (while the root lives), or ids are
+    # reused by the next Values and the count comes out wrong, with no error
+    counts = []
+    for eng in (ref, impl):
+        V = eng.Value
+        root = sum((V(0.5 * i) * V(1.0 - i)).relu() for i in range(500))
+        seen, todo = {id(root)}, [root]
+        while todo:
+            for child in todo.pop()._prev:
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    todo.append(child)
+        counts.append(len(seen))
+    assert counts[0] == counts[1] == 2501, counts

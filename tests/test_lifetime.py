@@ -415,3 +415,19 @@ def test_threads_switching_constantly_while_layers_wrap_their_outputs(impl):
 
     run = subprocess.run([sys.executable, "-c", STRESS], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0 and run.stdout.strip() == "same", run.stderr[-2000:]
+
+
+def test_dropping_a_walked_million_deep_chain(impl):
+    # each walked Value keeps its children's Values: dropping the root frees a million of them
+    # one inside the other, which must not overflow the C stack
+    y = impl.Value(1.0)
+    for _ in range(1_000_000):
+        y = y + 1.0
+    v, depth = y, 0
+    while v._prev:
+        v = next(c for c in v._prev if c._op == "+") if depth < 999_999 else next(iter(v._prev))
+        depth += 1
+    assert depth == 1_000_000 and v.data == 1.0
+    del v, y
+    gc.collect()
+    assert impl.engine.live_nodes() < 2 * 4096
