@@ -54,8 +54,9 @@ static void set_ref(PyObject **slot, PyObject *o) {
 }
 
 static inline int is_value(PyObject *o) {
-    return Py_TYPE(o) == value_type || PyObject_TypeCheck(o, base_type);
-}
+    PyTypeObject *t = Py_TYPE(o);       /* a float or an int, the commonest other operands, */
+    return t == value_type || (t != &PyFloat_Type && t != &PyLong_Type && PyType_IsSubtype(t, base_type));
+}                                       /* without a walk over their bases */
 
 // ----------------------------------------------------------------------------
 // errors
@@ -542,11 +543,18 @@ static PyObject *glue_install_hooks(PyObject *module, PyObject *args) {
         return NULL;
     }
     PyObject **slots[] = {&hook_real, &hook_binary, &hook_pow, &hook_raise, &hook_tag};
-    /* The unary methods again, as cls's own: CPython calls a method descriptor inline only
-     * on an instance of exactly the class that holds it (3.11 to 3.13's specializer). */
+    /* The methods and getsets again, as cls's own: CPython calls a method descriptor inline
+     * only on an instance of exactly the class that holds it (3.11 to 3.13's specializer),
+     * and checks a getset's instance by a walk over its bases unless it is of that class. */
     for (PyMethodDef *m = value_methods; m->ml_name; m++) {
         PyObject *descr = PyDescr_NewMethod((PyTypeObject *)cls, m);
         int failed = !descr || PyObject_SetAttrString(cls, m->ml_name, descr);
+        Py_XDECREF(descr);
+        if (failed) return NULL;
+    }
+    for (PyGetSetDef *g = value_getset; g->name; g++) {
+        PyObject *descr = PyDescr_NewGetSet((PyTypeObject *)cls, g);
+        int failed = !descr || PyObject_SetAttrString(cls, g->name, descr);
         Py_XDECREF(descr);
         if (failed) return NULL;
     }
