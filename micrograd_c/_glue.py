@@ -6,6 +6,7 @@ storage and hot operators. `check` and `exception` turn a C status into a Python
 the one place that does.
 """
 import sysconfig
+from typing import NoReturn
 
 if sysconfig.get_config_var("Py_GIL_DISABLED"):
     raise ImportError(
@@ -34,7 +35,7 @@ ValueBase = core.ValueBase
 __all__ = ["ValueBase", "check", "core", "exception", "ffi", "lib"]
 
 
-def exception(status):
+def exception(status: int) -> Exception:
     """The exception for a C status (enum mg_status in csrc/micrograd.h)."""
     if status == lib.MG_NOMEM:
         return MemoryError("micrograd_c: out of memory for graph nodes")
@@ -47,11 +48,11 @@ def exception(status):
     return ValueError("micrograd_c: not a live node (status %d)" % status)
 
 
-def check(status):
+def check(status: int) -> None:
     if status:
         raise exception(status)
 
 
-def raise_status(status):
+def raise_status(status: int) -> NoReturn:
     """The glue's hook: raises the exception for status."""
     raise exception(status)

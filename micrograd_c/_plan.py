@@ -11,18 +11,23 @@ program changes, between calls or not, leaves the plan alone. What a plan cannot
 subclass that calls its own way, a list that is not Watched, a Value subclass, inputs other
 than Values and floats, ints or bools) goes down micrograd's own fold in nn.py.
 """
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar
+
 from micrograd_c._glue import core
 from micrograd_c.engine import Value
 
 __all__ = ["Watched", "calls_of", "changed", "forward", "without_plans"]
 
+_T = TypeVar("_T")
 READ = frozenset({"layers", "neurons", "w", "b", "nonlin", "__class__"})  # the attributes plans read
-_CALLS = {}                     # Neuron, Layer, MLP -> their own __call__ (calls_of)
+_CALLS: dict[type, Callable[..., Any]] = {}   # Neuron, Layer, MLP -> their own __call__ (calls_of)
 _net_call = core.net_call
-Module_ = Neuron = Layer = MLP = None   # nn's classes, from calls_of (nn imports this module)
+Module_ = Neuron = Layer = MLP = None  # type: Any  # nn's classes, from calls_of (nn imports us)
 
 
-def calls_of(module, neuron, layer, mlp):
+def calls_of(module: type, neuron: type, layer: type, mlp: type) -> None:
     """nn's classes; Neuron's, Layer's and MLP's own __call__ is the fold a plan stands for."""
     global Module_, Neuron, Layer, MLP
     Module_, Neuron, Layer, MLP = module, neuron, layer, mlp
@@ -30,13 +35,13 @@ def calls_of(module, neuron, layer, mlp):
         _CALLS[c] = c.__call__
 
 
-def _drop(readers):
+def _drop(readers: list[Plan]) -> None:
     for plan in readers:
         plan.valid = False
     readers.clear()
 
 
-def changed(module):
+def changed(module: object) -> None:
     """Module.__setattr__ and __delattr__ tell of a change to an attribute in READ: the plans
     that read it go."""
     readers = module.__dict__.get("_readers")
@@ -44,15 +49,15 @@ def changed(module):
         _drop(readers)
 
 
-def without_plans(state):
+def without_plans(state: dict[str, Any]) -> dict[str, Any]:
     """A module's __dict__ for copy and pickle: no plan, no readers."""
     return {k: v for k, v in state.items() if k not in ("_plan", "_readers")}
 
 
-def _changing(name):
+def _changing(name: str) -> Callable[..., Any]:
     method = getattr(list, name)
 
-    def changing(self, *args, **kwargs):
+    def changing(self: Watched[Any], *args: Any, **kwargs: Any) -> Any:
         out = method(self, *args, **kwargs)
         readers = self.readers
         if readers:
@@ -62,38 +67,38 @@ def _changing(name):
     return changing
 
 
-class Watched(list):
+class Watched(list[_T]):
     """A list that drops the plans that read it whenever it changes: a module's parameters and
     submodules."""
 
     __slots__ = ("readers",)
 
-    def __init__(self, *args):
+    def __init__(self, *args: Iterable[_T]) -> None:
         super().__init__(*args)
-        self.readers = []
+        self.readers: list[Plan] = []
 
     for _name in ("__setitem__", "__delitem__", "__iadd__", "__imul__", "append", "extend",
                   "insert", "pop", "remove", "clear", "sort", "reverse"):
         locals()[_name] = _changing(_name)
     del _name
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (Watched, (list(self),))
 
 
-def _read_by(plan, readers):
+def _read_by(plan: Plan, readers: list[Plan]) -> None:
     readers[:] = [p for p in readers if p.valid]
     readers.append(plan)
 
 
-def _module_readers(module):
-    readers = module.__dict__.get("_readers")
+def _module_readers(module: object) -> list[Plan]:
+    readers: Optional[list[Plan]] = module.__dict__.get("_readers")
     if readers is None:
         readers = module.__dict__["_readers"] = []
     return readers
 
 
-def _layers(module, read):
+def _layers(module: object, read: list[Any]) -> Optional[list[Any]]:
     """The module's neurons, layer by layer; None where its call is not Neuron's, Layer's or
     MLP's fold over Watched lists. Every module and list it looks at goes into read."""
     if isinstance(module, Neuron):
@@ -120,15 +125,18 @@ class Plan:
     falls back is a reader too, so that a change can give the module a net."""
 
     __slots__ = ("net", "calls", "valid")
+    net: object                         # core.net_new's, or None
+    calls: Sequence[tuple[type, Any]]   # each class and its __call__
+    valid: bool
 
-    def __init__(self, module):
+    def __init__(self, module: object) -> None:
         self.valid, self.calls = True, ()
         read = [module]
         self.net = self._net(module, read)
         for r in {id(r): r for r in read if isinstance(r, (Watched, Module_))}.values():
             _read_by(self, r.readers if type(r) is Watched else _module_readers(r))
 
-    def _net(self, module, read):
+    def _net(self, module: object, read: list[Any]) -> object:
         """The plan's net, or None; what it looks at goes into read."""
         layers = _layers(module, read)
         if not layers or not all(layers):
@@ -140,7 +148,7 @@ class Plan:
         for c, f in self.calls:
             if any(f is not call for base, call in _CALLS.items() if issubclass(c, base)):
                 return None             # a subclass calls its own way
-        specs = []
+        specs: list[tuple[list[Value], list[Value], list[Any]]] = []
         for layer in layers:
             ws = [n.__dict__.get("w") for n in layer]
             read += ws
@@ -157,7 +165,7 @@ class Plan:
         as_list = not isinstance(module, Neuron) and len(specs[-1][1]) > 1
         return core.net_new(specs, as_list)
 
-    def current(self):
+    def current(self) -> bool:
         if not self.valid:
             return False
         for c, f in self.calls:
@@ -166,7 +174,7 @@ class Plan:
         return True
 
 
-def forward(module, x):
+def forward(module: object, x: Any) -> Any:
     """The module's output on x, built in C; None where micrograd's own path must run."""
     plan = module.__dict__.get("_plan")
     if plan is None or not plan.current():

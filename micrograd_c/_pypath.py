@@ -5,18 +5,30 @@ cannot carry exactly, and the names of hand-built and odd pow ops.
 The glue (csrc/value.c) calls real, binary, power and tag as hooks; each rule
 is written here once, for C and Python alike.
 """
+from __future__ import annotations
+
 import numbers
 import sys
+from typing import Any, Optional, Protocol
 
-from micrograd_c._glue import core, ffi, lib
+from micrograd_c._glue import ValueBase, core, ffi, lib
 
-__all__ = ["array_op", "as_operand", "binary", "is_array", "number", "op_name", "power", "real",
-           "tag"]
-
-_REAL = {float, int, bool}      # types seen to hold real numbers: the check is an ABC's, and slow
+__all__ = ["Real", "array_op", "as_operand", "binary", "is_array", "number", "op_name",
+           "power", "real", "tag"]
 
 
-def number(x):
+class Real(Protocol):
+    """A real number as the type checker sees one (int, float, bool, a NumPy scalar, a
+    Fraction): what Value takes as data and as an operand. number() is the rule at run time."""
+
+    def __float__(self) -> float: ...
+    def __neg__(self) -> Real: ...
+
+
+_REAL: set[type] = {float, int, bool}  # types seen to hold real numbers: an ABC's check is slow
+
+
+def number(x: Any) -> Optional[float]:
     """x as a float if it is a real number (int, float, bool, a NumPy scalar), else None."""
     t = type(x)
     if t in _REAL:
@@ -27,7 +39,7 @@ def number(x):
     return None
 
 
-def real(x):
+def real(x: Any) -> float:
     """float(x) for a real number x; TypeError otherwise. The rule of Value(x), data and grad."""
     k = number(x)
     if k is None:
@@ -35,7 +47,7 @@ def real(x):
     return k
 
 
-def is_array(x):
+def is_array(x: Any) -> bool:
     """Whether x is a NumPy array: one defers its operators to Value (see __array_priority__)."""
     if type(x) in _REAL:
         return False
@@ -43,12 +55,12 @@ def is_array(x):
     return np is not None and isinstance(x, np.ndarray)
 
 
-def array_op(ufunc, array, value):
+def array_op(ufunc: str, array: Any, value: ValueBase) -> Any:
     """array <op> value as micrograd gets it from NumPy: an object array, elementwise."""
     return getattr(sys.modules["numpy"], ufunc)(array, value)
 
 
-def as_operand(x):
+def as_operand(x: Any) -> ValueBase | float:
     """x as `/` takes it: a number as a float (so that k**-1 is Python's float pow, which
     NumPy ints refuse), anything else as it is."""
     k = None if type(x) is float else number(x)
@@ -58,7 +70,7 @@ def as_operand(x):
 _UFUNC = {lib.MG_ADD: "add", lib.MG_MUL: "multiply"}
 
 
-def binary(op, value, other):
+def binary(op: int, value: ValueBase, other: Any) -> Any:
     """value <op> other (either order: + and * commute), for an operand C does not take."""
     k = number(other)
     if k is not None:
@@ -68,7 +80,7 @@ def binary(op, value, other):
     return NotImplemented
 
 
-def power(value, k):
+def power(value: ValueBase, k: Any) -> ValueBase:
     """value ** k for a k that is not a float or an int a float holds: micrograd's assertion,
     and its _op name f'**{k}', with k - 1 taken on k itself as Python does."""
     if not isinstance(k, (int, float)):
@@ -76,11 +88,11 @@ def power(value, k):
     return core.pow_named(value, float(k), float(k - 1), tag(f"**{k}"))
 
 
-_tags = []                      # op names of hand-built nodes and named pows, by their tag
-_tag_of = {}
+_tags: list[str] = []           # op names of hand-built nodes and named pows, by their tag
+_tag_of: dict[str, int] = {}
 
 
-def tag(op=""):
+def tag(op: str = "") -> float:
     """The tag (a float, as C keeps it) that names op."""
     t = _tag_of.get(op)
     if t is None:
@@ -89,12 +101,12 @@ def tag(op=""):
     return float(t)
 
 
-_OP_NAME = [ffi.string(lib.mg_op_name(op)).decode() for op in range(lib.MG_OP_COUNT)]
+_OP_NAME: list[str] = [ffi.string(lib.mg_op_name(op)).decode() for op in range(lib.MG_OP_COUNT)]
 
 
-def op_name(i):
+def op_name(i: int) -> str:
     """micrograd's _op for node i."""
-    op = lib.mg_op(i)
+    op: int = lib.mg_op(i)
     if op == lib.MG_POW_INT:
         return "**%d" % lib.mg_aux(i)
     if op == lib.MG_POW_FLOAT:

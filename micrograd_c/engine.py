@@ -4,8 +4,13 @@ A Value is a node of the C arena (csrc/arena.c): data, grad, op and children liv
 backward() is one C call. Its storage and hottest operators come from a C base type
 (csrc/value.c); what micrograd writes on top of them, this class writes the same way.
 """
+from __future__ import annotations
+
+from typing import Any, Callable
+
 from micrograd_c import _pypath
 from micrograd_c._glue import ValueBase, check, core, lib, raise_status
+from micrograd_c._pypath import Real
 from micrograd_c.lifetime import arena_bytes, collect, collections, live_nodes
 
 __all__ = ["Value", "arena_bytes", "collect", "collections", "live_nodes"]
@@ -18,63 +23,63 @@ class Value(ValueBase):
     floats); `_prev`, a set of the children's Values (the user's own objects where they
     exist, the same objects on every access while anything holds them; a new set each time); `a + b` and `a * b` with a Value or a number on either
     side; `a ** k` for a number k; relu(), tanh() and exp(). Operands C leaves to Python (NumPy arrays, other number types,
-    a pow's odd exponents) go through micrograd_c._pypath.
+    a pow's odd exponents) go through micrograd_c._pypath. Their types: micrograd_c/_core.pyi.
     """
 
     # no __slots__: the attribute dict (label, a user's own) is CPython's own, for this class
     label = ""
     __array_priority__ = 1000.0     # NumPy scalars and arrays leave `np.float64(2) * v` to Value
 
-    def __neg__(self):  # -self
+    def __neg__(self) -> Value:  # -self
         return self * -1
 
-    def __sub__(self, other):  # self - other
+    def __sub__(self, other: Value | Real) -> Value:  # self - other
         return self + (-other)
 
-    def __rsub__(self, other):  # other - self
+    def __rsub__(self, other: Real) -> Value:  # other - self
         if _pypath.is_array(other):
-            return _pypath.array_op("subtract", other, self)
+            return _pypath.array_op("subtract", other, self)  # type: ignore[no-any-return]
         return other + (-self)
 
-    def __truediv__(self, other):  # self / other
+    def __truediv__(self, other: Value | Real) -> Value:  # self / other
         return self * _pypath.as_operand(other)**-1
 
-    def __rtruediv__(self, other):  # other / self
+    def __rtruediv__(self, other: Real) -> Value:  # other / self
         if _pypath.is_array(other):
-            return _pypath.array_op("true_divide", other, self)
+            return _pypath.array_op("true_divide", other, self)  # type: ignore[no-any-return]
         return other * self**-1
 
-    def backward(self):
+    def backward(self) -> None:
         """Sets this node's grad to 1 and adds d(self)/d(node) into every node it reaches."""
         check(lib.mg_backward(self._id))
 
     @property
-    def _backward(self):
+    def _backward(self) -> Callable[[], None]:
         """This node's local chain rule alone, to call by hand as in the lecture."""
         return self._local_backward
 
     @_backward.setter
-    def _backward(self, fn):
+    def _backward(self, fn: object) -> None:
         raise AttributeError(
             "micrograd_c computes backward in C and cannot run a Python _backward; build the op "
             "from Value's operations (+, *, **, relu, tanh, exp) instead")
 
-    def _local_backward(self):
+    def _local_backward(self) -> None:
         check(lib.mg_backward_node(self._id))
 
     @property
-    def _op(self):
+    def _op(self) -> str:
         return _pypath.op_name(self._id)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         # copy, deepcopy and pickle give a new leaf of the same class, data, grad and attributes
         return (_restore, (type(self), self.data, self.grad, dict(self.__dict__)))
 
 
-def _restore(cls, data, grad, state):
+def _restore(cls: type[Value], data: float, grad: float, state: dict[str, Any]) -> Value:
     v = cls.__new__(cls)
     v.data = data                   # a Value without a node gets a leaf
     v.grad = grad

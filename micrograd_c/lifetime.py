@@ -12,28 +12,28 @@ from micrograd_c._glue import check, lib
 __all__ = ["arena_bytes", "collect", "collections", "live_nodes"]
 
 
-def collect():
+def collect() -> None:
     """Reclaims now the C nodes that no Value can reach (it also happens on its own)."""
     check(lib.mg_collect())
 
 
-def live_nodes():
+def live_nodes() -> int:
     """How many C nodes the arena holds now (reachable or not yet reclaimed)."""
-    return lib.mg_live_nodes()
+    return int(lib.mg_live_nodes())
 
 
-def arena_bytes(spares=False):
+def arena_bytes(spares: bool = False) -> int:
     """Bytes the C arena holds now: the blocks that hold nodes and their tables (the Python
     objects aside), and with spares=True the freed blocks it keeps for the nodes to come."""
-    return lib.mg_arena_bytes() + (lib.mg_spare_bytes() if spares else 0)
+    return int(lib.mg_arena_bytes() + (lib.mg_spare_bytes() if spares else 0))
 
 
-def collections():
+def collections() -> int:
     """How many collections have run in this process."""
-    return lib.mg_collections()
+    return int(lib.mg_collections())
 
 
-def _after_gc(phase, info):
+def _after_gc(phase: str, info: dict[str, int]) -> None:
     if phase == "stop" and info.get("generation") == 2:
         lib.mg_collect()
 

@@ -5,9 +5,13 @@ the same graph: a neuron's output is the left fold ((b + w0*x0) + w1*x1) + ..., 
 values are micrograd's to the bit. A call runs as one C call where it can (micrograd_c._plan);
 the fold below is what it stands for, and what runs where it cannot.
 """
+from __future__ import annotations
+
 import random
+from typing import Any, Iterable
 
 from micrograd_c import _plan
+from micrograd_c._pypath import Real
 from micrograd_c.engine import Value
 
 __all__ = ["Module", "Neuron", "Layer", "MLP"]
@@ -17,37 +21,37 @@ _READ = _plan.READ              # the attributes a plan reads: setting another c
 
 class Module:
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         for p in self.parameters():
             p.grad = 0
 
-    def parameters(self):
+    def parameters(self) -> list[Value]:
         return []
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
         if name in _READ:
             _plan.changed(self)
 
-    def __delattr__(self, name):
+    def __delattr__(self, name: str) -> None:
         object.__delattr__(self, name)
         if name in _READ:
             _plan.changed(self)
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         # copy, deepcopy and pickle leave out the C call plan; the copy makes its own
         return _plan.without_plans(self.__dict__)
 
 
 class Neuron(Module):
 
-    def __init__(self, nin, nonlin=True):
+    def __init__(self, nin: int, nonlin: bool = True) -> None:
         self.w = _plan.Watched(Value(random.uniform(-1, 1)) for _ in range(nin))
         self.b = Value(0)
         self.nonlin = nonlin
 
-    def __call__(self, x):
-        out = _plan.forward(self, x)
+    def __call__(self, x: Iterable[Value | Real]) -> Value:
+        out: Value | None = _plan.forward(self, x)
         if out is not None:
             return out
         act = self.b
@@ -55,40 +59,40 @@ class Neuron(Module):
             act = act + wi * xi
         return act.relu() if self.nonlin else act
 
-    def parameters(self):
+    def parameters(self) -> list[Value]:
         return self.w + [self.b]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{'ReLU' if self.nonlin else 'Linear'}Neuron({len(self.w)})"
 
 
 class Layer(Module):
 
-    def __init__(self, nin, nout, **kwargs):
+    def __init__(self, nin: int, nout: int, **kwargs: bool) -> None:
         self.neurons = _plan.Watched(Neuron(nin, **kwargs) for _ in range(nout))
 
-    def __call__(self, x):
+    def __call__(self, x: Iterable[Value | Real]) -> Any:  # a Value, or a list of Values
         out = _plan.forward(self, x)
         if out is not None:
             return out
         out = [n(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
-    def parameters(self):
+    def parameters(self) -> list[Value]:
         return [p for n in self.neurons for p in n.parameters()]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
 
 
 class MLP(Module):
 
-    def __init__(self, nin, nouts):
+    def __init__(self, nin: int, nouts: list[int]) -> None:
         sizes = [nin] + nouts
         last = len(nouts) - 1
         self.layers = _plan.Watched(Layer(sizes[i], sizes[i + 1], nonlin=i != last) for i in range(len(nouts)))
 
-    def __call__(self, x):
+    def __call__(self, x: Iterable[Value | Real]) -> Any:  # a Value, or a list of Values
         out = _plan.forward(self, x)
         if out is not None:
             return out
@@ -96,10 +100,10 @@ class MLP(Module):
             x = layer(x)
         return x
 
-    def parameters(self):
+    def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
 
 
