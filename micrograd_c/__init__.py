@@ -2,7 +2,13 @@
 
 Change `micrograd` to `micrograd_c` in your imports; everything else stays as it is.
 """
+from importlib.metadata import PackageNotFoundError, version
+
 from micrograd_c.engine import Value
 
 __all__ = ["Value"]
-__version__ = "0.1.0"
+
+try:
+    __version__ = version("micrograd_c")    # pyproject.toml's, as installed: the one source
+except PackageNotFoundError:                # sources on sys.path that were never installed
+    __version__ = "unknown"
