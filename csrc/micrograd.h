@@ -33,6 +33,8 @@ enum mg_op {
     MG_RELU,                    /* relu(a) */
     MG_TANH,                    /* tanh(a) */
     MG_EXP,                     /* exp(a) */
+    MG_SIGMOID,                 /* sigmoid(a) = 1 / (1 + exp(-a)) */
+    MG_LOG,                     /* log(a), the natural log */
     MG_CUSTOM,                  /* Value(x, children, op) built by hand: edges, no local derivative */
     MG_OP_COUNT
 };
@@ -43,6 +45,7 @@ enum mg_status {
     MG_ZERODIV,                 /* 0.0 to a negative power: ZeroDivisionError */
     MG_OVERFLOW,                /* result out of range: OverflowError */
     MG_DOMAIN,                  /* negative number to a fractional power: ValueError */
+    MG_LOG_DOMAIN,              /* log of 0.0 or of a negative number: ValueError, as math.log */
     MG_BADID,                   /* not the id of a live node: ValueError */
     MG_STALE                    /* an nn plan whose parameters' nodes changed: make it again */
 };

@@ -53,6 +53,8 @@ const mg_op_info mg_ops[] = {
     [MG_RELU] = {"ReLU", "relu", 1, mg_relu_forward, mg_relu_backward},
     [MG_TANH] = {"tanh", "tanh", 1, mg_tanh_forward, mg_tanh_backward},
     [MG_EXP] = {"exp", "exp", 1, mg_exp_forward, mg_exp_backward},
+    [MG_SIGMOID] = {"sigmoid", "sigmoid", 1, mg_sigmoid_forward, mg_sigmoid_backward},
+    [MG_LOG] = {"log", "log", 1, mg_log_forward, mg_log_backward},
     [MG_CUSTOM] = {"", "", 2, NULL, NULL},
 };
 _Static_assert(sizeof mg_ops / sizeof mg_ops[0] == MG_OP_COUNT, "every op needs its row in mg_ops");

@@ -31,7 +31,7 @@ typedef struct {
     mg_backward_fn backward;    /* NULL: no local derivative */
 } mg_op_info;
 
-extern const mg_op_info mg_ops[MG_OP_COUNT];
+extern const mg_op_info mg_ops[];      /* MG_OP_COUNT rows (unsized here, so ops.c can assert it) */
 
 /* x ** k with Python float semantics (CPython's float_pow): a status and the result. */
 int mg_py_pow(double x, double k, double *out);
@@ -117,6 +117,39 @@ static inline int mg_exp_forward(double a, double b, double aux, double *out) {
 static inline int mg_exp_backward(double g, double out, double aux, mg_ref a, mg_ref b) {
     (void)aux, (void)b;
     *a.grad += out * g;
+    return MG_OK;
+}
+
+/* sigmoid(a) = 1 / (1 + exp(-a)) for a >= 0, else e / (1 + e) with e = exp(a): exp only ever
+ * sees a number <= 0, so nothing overflows (+-inf give 1.0 and 0.0), and NaN, which is not
+ * >= 0, gives NaN;  da += (out * (1 - out)) * g */
+static inline int mg_sigmoid_forward(double a, double b, double aux, double *out) {
+    (void)b, (void)aux;
+    if (a >= 0.0) {
+        *out = 1.0 / (1.0 + exp(-a));
+    } else {
+        double e = exp(a);
+        *out = e / (1.0 + e);
+    }
+    return MG_OK;
+}
+static inline int mg_sigmoid_backward(double g, double out, double aux, mg_ref a, mg_ref b) {
+    (void)aux, (void)b;
+    *a.grad += (out * (1.0 - out)) * g;
+    return MG_OK;
+}
+
+/* log(a), as math.log: ValueError for a <= 0 (-0.0 and -inf too), log(inf) = inf, and NaN, not
+ * <= 0, gives NaN;  da += g / a */
+static inline int mg_log_forward(double a, double b, double aux, double *out) {
+    (void)b, (void)aux;
+    if (a <= 0.0) return MG_LOG_DOMAIN;
+    *out = log(a);
+    return MG_OK;
+}
+static inline int mg_log_backward(double g, double out, double aux, mg_ref a, mg_ref b) {
+    (void)out, (void)aux, (void)b;
+    *a.grad += g / *a.data;
     return MG_OK;
 }
 

@@ -5,6 +5,8 @@ calls of the type glue that deal in Python objects (csrc/value.c), `ValueBase` f
 storage and hot operators. `check` and `exception` turn a C status into a Python exception:
 the one place that does.
 """
+import math
+import os
 import sysconfig
 from typing import NoReturn
 
@@ -35,6 +37,23 @@ ValueBase = core.ValueBase
 __all__ = ["ValueBase", "check", "core", "exception", "ffi", "lib"]
 
 
+def _log_domain_message() -> str:
+    """math.log's ValueError message for a float <= 0, read from this Python (the wording
+    differs across versions). Where it quotes the operand (3.14: '..., got -1.0'), which a
+    status does not carry, the part before the operand."""
+    messages: list[str] = []
+    for x in (0.0, -1.0):
+        try:
+            math.log(x)
+        except ValueError as exc:
+            messages.append(str(exc))
+    common = os.path.commonprefix(messages)
+    return common if len(set(messages)) == 1 else common.rsplit(", got", 1)[0].rstrip(" ,:")
+
+
+_LOG_DOMAIN_MESSAGE = _log_domain_message()
+
+
 def exception(status: int) -> Exception:
     """The exception for a C status (enum mg_status in csrc/micrograd.h)."""
     if status == lib.MG_NOMEM:
@@ -45,6 +64,8 @@ def exception(status: int) -> Exception:
         return OverflowError("math range error")
     if status == lib.MG_DOMAIN:
         return ValueError("negative number cannot be raised to a fractional power")
+    if status == lib.MG_LOG_DOMAIN:
+        return ValueError(_LOG_DOMAIN_MESSAGE)
     return ValueError("micrograd_c: not a live node (status %d)" % status)
 
 

@@ -7,16 +7,18 @@ parametrizes over what it finds:
 * every unary op with a method name (relu, tanh, exp, ... and whatever row is added next) is
   checked as `Value(x).<method>()`: its _op is the table's name, its _prev is {x}, its data is
   bit for bit what the pure-Python function in REFERENCE gives (or it raises the exception
-  that function raises), and its gradient agrees with central finite differences of that
-  function, alone and composed as f(a * b + c). A method with no entry in REFERENCE fails
-  ("add a reference for <name>"), so a new op cannot go untested;
+  that function raises: its type and message), and its gradient agrees with central finite
+  differences of that function, alone and composed as f(a * b + c), wherever the function is
+  defined (elsewhere, as log of a negative number, it raises as the function does). A method
+  with no entry in REFERENCE fails ("add a reference for <name>"), so a new op cannot go
+  untested;
 * every binary op with a name ('+', '*') is checked against micrograd 0.1.0 with Value, float,
   int and bool operands on either side; an op with no Python operator in BINARY_OPERATORS
   fails the same way;
 * pow (the table's unnamed pow rows) and relu, which micrograd has, against micrograd itself.
 
 Expected numbers come from mathematics (Python's math module, finite differences) or from the
-reference micrograd, never from micrograd_c. Tests that need micrograd_c's extras (tanh, exp)
+reference micrograd, never from micrograd_c. Tests that need micrograd_c's extras (tanh, exp, ...)
 or read the table are marked c_only; they are skipped when MICROGRAD_C_TEST_IMPL=micrograd.
 """
 
@@ -60,10 +62,20 @@ def _relu(x):
     return 0.0 if x < 0 else x
 
 
+def _sigmoid(x):
+    # 1 / (1 + e^-x), with exp only of a number <= 0 (so never an overflow); NaN: the second
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
 REFERENCE = {
     "relu": _relu,
     "tanh": math.tanh,
     "exp": math.exp,
+    "sigmoid": _sigmoid,
+    "log": math.log,    # ValueError for x <= 0, which micrograd_c must raise alike
 }
 
 # points where the function is not differentiable: no finite differences near them
@@ -104,11 +116,25 @@ def same_bits(got, want):
 
 
 def python_outcome(fn, x):
-    """('ok', value) or ('raise', exception type) for the Python function at x."""
+    """('ok', value) or ('raise', the exception) for the Python function at x."""
     try:
         return "ok", fn(x)
-    except Exception as e:  # noqa: BLE001 - the type is what is compared
-        return "raise", type(e)
+    except Exception as e:  # noqa: BLE001 - its type and message are what is compared
+        return "raise", e
+
+
+def same_message(got, want, x):
+    """An exception's message is Python's; where Python's quotes the operand (math.log on
+    3.14: '..., got -1.0'), which a C status does not carry, the part before it."""
+    return str(got) == str(want) or str(want) == f"{got}, got {float(x)!r}"
+
+
+def raises_as_python(make, want, x):
+    """make() raises what the Python function raised at x: the same type and message."""
+    with pytest.raises(type(want)) as info:
+        make()
+    assert type(info.value) is type(want)
+    assert same_message(info.value, want, x), (str(info.value), str(want))
 
 
 def near_kink(method, x, h):
@@ -141,7 +167,7 @@ COMPOSE_POINTS = [(0.7, -1.2, 0.5), (-0.9, 0.4, 1.1), (1.3, 0.6, -0.2), (-0.5, -
 def test_table_lists_the_unary_method_ops():
     assert UNARY, "no unary op with a method name in the op table"
     methods = {method for _, method in UNARY}
-    assert {"relu", "tanh", "exp"} <= methods, methods
+    assert {"relu", "tanh", "exp", "sigmoid", "log"} <= methods, methods
     assert [op for op, _ in UNARY if _name(op) == ""] == [], "a method op without an _op name"
     assert len(methods) == len(UNARY), "two ops share a method name"
 
@@ -157,6 +183,8 @@ def test_table_constants_are_its_rows():
     assert _method(lib.MG_RELU) == "relu" and _name(lib.MG_RELU) == "ReLU"
     assert _method(lib.MG_TANH) == "tanh" and _name(lib.MG_TANH) == "tanh"
     assert _method(lib.MG_EXP) == "exp" and _name(lib.MG_EXP) == "exp"
+    assert _method(lib.MG_SIGMOID) == "sigmoid" and _name(lib.MG_SIGMOID) == "sigmoid"
+    assert _method(lib.MG_LOG) == "log" and _name(lib.MG_LOG) == "log"
     for op in (lib.MG_LEAF, lib.MG_POW_INT, lib.MG_POW_FLOAT, lib.MG_POW_NAMED, lib.MG_CUSTOM):
         assert _method(op) == "" and _name(op) == ""
     assert lib.mg_op_arity(lib.MG_LEAF) == 0
@@ -174,8 +202,8 @@ def test_unary_forward_is_pythons(impl, op, method, x):
     kind, want = python_outcome(fn, float(x))
     v = impl.Value(x)
     if kind == "raise":
-        with pytest.raises(want):
-            getattr(v, method)()
+        raises_as_python(getattr(v, method), want, x)
+        assert v.data == float(x) and v.grad == 0.0     # the operand is untouched
         return
     y = getattr(v, method)()
     assert isinstance(y, impl.Value)
@@ -220,6 +248,10 @@ def test_unary_grad_is_the_finite_difference(impl, op, method, x):
     if near_kink(method, x, h):
         pytest.skip(f"{method} has a kink near {x}")
     v = impl.Value(x)
+    kind, err = python_outcome(fn, x)
+    if kind == "raise":     # outside the domain (log of a negative): raise as Python does
+        raises_as_python(getattr(v, method), err, x)
+        return
     y = getattr(v, method)()
     y.backward()
     want = central_difference(fn, x, h)
@@ -236,6 +268,10 @@ def test_unary_composed_grad_is_the_finite_difference(impl, op, method, a, b, c)
     if near_kink(method, a * b + c, h * (1 + abs(a) + abs(b))):
         pytest.skip(f"{method} has a kink near a * b + c = {a * b + c}")
     va, vb, vc = impl.Value(a), impl.Value(b), impl.Value(c)
+    kind, err = python_outcome(fn, a * b + c)
+    if kind == "raise":
+        raises_as_python(getattr(va * vb + vc, method), err, a * b + c)
+        return
     y = getattr(va * vb + vc, method)()
     assert same_bits(y.data, fn(a * b + c))
     y.backward()
