@@ -158,6 +158,55 @@ def test_mlp_call(benchmark, engine, group, loop):
     per_item_ns(benchmark, 'ns_per_op', CALLS)
 
 
+@pytest.mark.parametrize('activation', ['tanh', 'sigmoid'])
+def test_mlp_call_activation(benchmark, engine, activation):
+    if engine.is_micrograd:
+        pytest.skip('micrograd has no activation= (its MLP is relu only)')
+    model, other = engine.MLP(2, [16, 16, 1], activation=activation), engine.MLP(1, [1])
+    x = [engine.Value(0.5), engine.Value(-1.5)]
+    engine.measure(benchmark, f'MLP call, activation="{activation}"', mlp_calls, model, x, other)
+    per_item_ns(benchmark, 'ns_per_op', CALLS)
+
+
+# -----------------------------------------------------------------------------
+# an SGD update and zero_grad of the demo's 337 parameters: micrograd's Python loops, and
+# micrograd_c.optim's two C calls
+
+LR = 1e-9       # the parameters barely move, round after round
+
+
+def loops_over_list(model, params, opt):
+    for p in params:
+        p.data -= LR * p.grad
+    for p in params:
+        p.grad = 0
+
+
+def loops_of_demo(model, params, opt):
+    model.zero_grad()
+    for p in model.parameters():
+        p.data -= LR * p.grad
+
+
+def optim_calls(model, params, opt):
+    opt.step()
+    opt.zero_grad()
+
+
+@pytest.mark.parametrize('group, loops', [
+    ('SGD step + zero_grad, 337 parameters (micrograd: loops over a list)', loops_over_list),
+    ("SGD step + zero_grad, 337 parameters (micrograd: the demo's loops)", loops_of_demo)])
+def test_optimizer_step(benchmark, engine, group, loops):
+    model = engine.MLP(2, [16, 16, 1])
+    params = model.parameters()
+    opt = None
+    if not engine.is_micrograd:
+        from micrograd_c import optim
+
+        opt, loops = optim.SGD(params, lr=LR), optim_calls
+    engine.measure(benchmark, group, loops, model, params, opt)
+
+
 # -----------------------------------------------------------------------------
 # the demo's loss graph: its memory, backward on it, and the whole training step
 

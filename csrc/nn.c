@@ -76,11 +76,14 @@ mg_id mg_net_forward(const mg_net *net, const mg_id *x, const double *xk, uint32
                     act = mg_push(w, MG_ADD, sum, 0.0, act, prod);
                 }
             }
-            if (L->nonlin[j]) {
+            int op = L->nonlin[j];
+            if (op) {
                 mg_block *w = mg_room(1);
                 if (!w) return MG_ERR(MG_NOMEM);
-                mg_relu_forward(sum, 0.0, 0.0, &sum);
-                act = mg_push(w, MG_RELU, sum, 0.0, act, -1);
+                int st = op == MG_RELU ? mg_relu_forward(sum, 0.0, 0.0, &sum)  /* inline: the commonest */
+                                       : mg_ops[op].forward(sum, 0.0, 0.0, &sum);
+                if (st != MG_OK) return MG_ERR(st);
+                act = mg_push(w, op, sum, 0.0, act, -1);
             }
             out[j] = act;
         }

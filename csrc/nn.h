@@ -6,13 +6,14 @@
 #include "arena.h"
 
 /* A layer's neurons, as micrograd's Neuron calls build them: for neuron j,
- * act = b[j]; for each input i: act = act + w[j * nin + i] * x[i]; then relu(act) if nonlin[j]. */
+ * act = b[j]; for each input i: act = act + w[j * nin + i] * x[i]; then act.<nonlin[j]>()
+ * (relu in micrograd's, tanh or sigmoid as activation= asks) where nonlin[j] is not 0. */
 typedef struct {
     uint32_t nin;               /* weights per neuron */
     uint32_t nout;              /* neurons */
     mg_id *w;                   /* nout * nin weight ids, neuron after neuron */
     mg_id *b;                   /* nout bias ids */
-    uint8_t *nonlin;            /* nout flags: relu after the sum */
+    uint8_t *nonlin;            /* nout ops: a unary op after the sum (MG_RELU, ...), or 0 */
 } mg_layer;
 
 typedef struct {

@@ -35,6 +35,7 @@ typedef struct {
  * and its method calls stay specialized; data is written only through value_setattro, which
  * writes the arena and this cache together, so the two never differ. */
 
+static uint64_t data_slots_epoch = 1;   /* bumped when a bound Value's data slot gets a new float */
 static PyTypeObject *base_type;     /* ValueBase */
 static PyTypeObject *value_type;    /* engine.Value: what the ops make */
 static PyObject *hook_real;         /* x -> float(x) for a real number x, else TypeError */
@@ -405,6 +406,7 @@ static int set_field(PyObject *self, PyObject *value, int grad) {
     b->data[MG_OFF(v->id)] = x;
     Py_DECREF(v->data);
     v->data = f;
+    data_slots_epoch++;                 /* optimizers cache the slots' floats (optim_glue.c) */
     return 0;
 }
 
@@ -607,8 +609,9 @@ static mg_id param_id(PyObject *o) {
     return AS_VALUE(o)->id;
 }
 
-/* net_new(layers, as_list): layers is a list of (weights, biases, nonlins), weights a list of
- * nout * nin Values neuron after neuron, biases nout Values, nonlins nout truths. */
+/* net_new(layers, as_list): layers is a list of (weights, biases, ends), weights a list of
+ * nout * nin Values neuron after neuron, biases nout Values, ends the op each neuron ends with
+ * (0 for none). */
 static PyObject *glue_net_new(PyObject *module, PyObject *args) {
     (void)module;
     PyObject *layers, *params = NULL;
@@ -631,7 +634,7 @@ static PyObject *glue_net_new(PyObject *module, PyObject *args) {
         if (!PyArg_ParseTuple(spec, "OOO:net_new layer", &w, &b, &nonlin)) goto fail;
         Py_ssize_t nw = PyList_Check(w) ? PyList_Size(w) : -1, nb = PyList_Check(b) ? PyList_Size(b) : -1;
         if (nb <= 0 || nw <= 0 || nw % nb || !PyList_Check(nonlin) || PyList_Size(nonlin) != nb) {
-            PyErr_SetString(PyExc_ValueError, "net_new: a layer needs nout * nin weights, nout biases and flags");
+            PyErr_SetString(PyExc_ValueError, "net_new: a layer needs nout * nin weights, nout biases and ends");
             goto fail;
         }
         mg_layer *L = &box->net.layers[l];
@@ -651,9 +654,13 @@ static PyObject *glue_net_new(PyObject *module, PyObject *args) {
             if (i < nw) L->w[i] = id; else L->b[i - nw] = id;
         }
         for (Py_ssize_t j = 0; j < nb; j++) {
-            int t = PyObject_IsTrue(PyList_GetItem(nonlin, j));
-            if (t < 0) goto fail;
-            L->nonlin[j] = (uint8_t)t;
+            long op = PyLong_AsLong(PyList_GetItem(nonlin, j));
+            if (op == -1 && PyErr_Occurred()) goto fail;
+            if (op && (op < 0 || op >= MG_OP_COUNT || mg_ops[op].arity != 1 || !mg_ops[op].method[0])) {
+                PyErr_SetString(PyExc_ValueError, "net_new: a neuron ends with 0 or a unary op with a method");
+                goto fail;
+            }
+            L->nonlin[j] = (uint8_t)op;
         }
     }
     /* the ids above were read with Python running in between (PyList_Append, truth tests):
@@ -766,12 +773,15 @@ static PyObject *glue_epoch(PyObject *module, PyObject *unused) {
     return PyLong_FromUnsignedLongLong(mg_arena.epoch);
 }
 
+#include "optim_glue.c"     /* params_new, sgd_step, adam_step, zero_grads, steps */
+
 static PyMethodDef glue_functions[] = {
     {"install", glue_install_hooks, METH_VARARGS, "install(Value, real, binary, pow, raise_status, tag)"},
     {"pow_named", glue_pow_named, METH_VARARGS, "pow_named(value, k, k1, tag): value ** k, named by tag"},
     {"net_new", glue_net_new, METH_VARARGS, "net_new(layers, as_list): an nn plan"},
     {"net_call", glue_net_call, METH_VARARGS, "net_call(plan, x): the plan's output, NotImplemented or None"},
     {"epoch", glue_epoch, METH_NOARGS, "epoch(): bumped whenever a Value changes node"},
+    OPTIM_FUNCTIONS
     {NULL, NULL, 0, NULL},
 };
 
@@ -779,6 +789,9 @@ static PyMethodDef glue_functions[] = {
  * -1 with nothing raised (engine.py raises ImportError). */
 int mg_glue_install(void) {
     int k = 0;
+    for (int op = 0; op < MG_OP_COUNT; op++)
+        if (!mg_ops[op].name) return -1;    /* a row left out of ops.c's table (its assert
+                                             * sees only the last one, rows being designated) */
     for (int op = 0; op < MG_OP_COUNT; op++)
         if (mg_ops[op].method[0] && mg_ops[op].arity == 1)
             value_methods[k++] = (PyMethodDef){mg_ops[op].method, unary_fn[op], METH_NOARGS, NULL};

@@ -4,9 +4,12 @@ Change `micrograd` to `micrograd_c` in your imports; everything else stays as it
 """
 from importlib.metadata import PackageNotFoundError, version
 
+from micrograd_c import optim
+from micrograd_c.draw import draw_dot
 from micrograd_c.engine import Value
+from micrograd_c.gradcheck import GradcheckError, gradcheck
 
-__all__ = ["Value"]
+__all__ = ["GradcheckError", "Value", "draw_dot", "gradcheck", "optim"]
 
 try:
     __version__ = version("micrograd_c")    # pyproject.toml's, as installed: the one source

@@ -2,7 +2,7 @@
 
 A module keeps a plan: its parameters' node ids, layer by layer, held by the C glue with the
 Values that keep those nodes. A plan reads, and only reads: the module's and its submodules'
-`layers`, `neurons`, `w`, `b` and `nonlin` attributes, the lists held in `layers`, `neurons`
+`layers`, `neurons`, `w`, `b`, `nonlin` and `activation` attributes, the lists held in `layers`, `neurons`
 and `w` (Watched lists, which tell of every change), and the `__call__` of each class
 involved. Each module and list it read keeps it among its readers, and a change to one of those
 attributes or lists drops exactly the plans that read it (changed, Watched); a class's
@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar
 
-from micrograd_c._glue import core
+from micrograd_c._glue import core, lib
 from micrograd_c.engine import Value
 
 __all__ = ["Watched", "calls_of", "changed", "forward", "without_plans"]
 
 _T = TypeVar("_T")
-READ = frozenset({"layers", "neurons", "w", "b", "nonlin", "__class__"})  # the attributes plans read
+READ = frozenset({"layers", "neurons", "w", "b", "nonlin", "activation", "__class__"})  # what plans read
 _CALLS: dict[type, Callable[..., Any]] = {}   # Neuron, Layer, MLP -> their own __call__ (calls_of)
 _net_call = core.net_call
 Module_ = Neuron = Layer = MLP = None  # type: Any  # nn's classes, from calls_of (nn imports us)
@@ -84,6 +84,20 @@ class Watched(list[_T]):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Watched, (list(self),))
+
+
+_END_OPS = {"relu": lib.MG_RELU, "tanh": lib.MG_TANH, "sigmoid": lib.MG_SIGMOID}
+
+
+def _end_op(neuron: dict[str, Any]) -> Optional[int]:
+    """The op a neuron ends with, from its __dict__ (0 for none), as the C forward takes it;
+    None where the neuron's own call must run (an attribute gone, or an activation unknown)."""
+    if "nonlin" not in neuron or "activation" not in neuron:
+        return None
+    activation = neuron["activation"]
+    if not neuron["nonlin"] or activation is None:
+        return 0
+    return _END_OPS.get(activation) if isinstance(activation, str) else None
 
 
 def _read_by(plan: Plan, readers: list[Plan]) -> None:
@@ -161,7 +175,10 @@ class Plan:
                 return None
             if specs and (len(specs[-1][1]) == 1 or len(specs[-1][1]) != nin):
                 return None             # micrograd hands a bare Value or a cut list to the next layer
-            specs.append((weights, bs, [n.__dict__.get("nonlin") for n in layer]))
+            ends = [_end_op(n.__dict__) for n in layer]
+            if None in ends:
+                return None
+            specs.append((weights, bs, ends))
         as_list = not isinstance(module, Neuron) and len(specs[-1][1]) > 1
         return core.net_new(specs, as_list)
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 import random
 from typing import Any, Iterable
 
-from micrograd_c import _plan
+from micrograd_c import _pypath, _plan
 from micrograd_c._pypath import Real
 from micrograd_c.engine import Value
 
 __all__ = ["Module", "Neuron", "Layer", "MLP"]
 
 _READ = _plan.READ              # the attributes a plan reads: setting another costs it nothing
+# activation= (an addition to micrograd's API): the Value method a nonlinear neuron ends with,
+# and the name its repr gives; None for none
+_ACTIVATIONS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", None: "Linear"}
 
 
 class Module:
@@ -27,6 +30,41 @@ class Module:
 
     def parameters(self) -> list[Value]:
         return []
+
+    def state_dict(self) -> dict[str, float]:
+        """The parameters' data as plain floats, in parameters() order, each under its name
+        ("layers.0.neurons.3.w.1": layer 0's neuron 3's second weight; "...b", its bias)."""
+        return {name: p.data for name, p in self._named()}
+
+    def load_state_dict(self, state: dict[str, float]) -> None:
+        """Sets the parameters' data from a state_dict() of a module of the same shape; a
+        ValueError names what differs, and then nothing is set."""
+        named = self._named()
+        if list(state) != [name for name, _ in named]:
+            mine = {name for name, _ in named}
+            missing = [k for k, _ in named if k not in state]
+            unexpected = [k for k in state if k not in mine]
+            raise ValueError(
+                f"load_state_dict: the state has {len(state)} values for {len(named)} parameters"
+                + (f"; missing: {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}" if missing else "")
+                + (f"; unexpected: {', '.join(map(str, unexpected[:5]))}{' ...' if len(unexpected) > 5 else ''}"
+                   if unexpected else "")
+                + ("" if missing or unexpected else "; the same names in another order"))
+        data = [_pypath.real(x) for x in state.values()]     # TypeError before anything is set
+        for (_, p), x in zip(named, data):
+            p.data = x
+
+    def _named(self) -> list[tuple[str, Value]]:
+        """(name, parameter) in parameters() order; names by position where a subclass
+        gives its parameters its own way."""
+        params = self.parameters()
+        named = list(self._names())
+        if len(named) != len(params) or any(p is not q for (_, p), q in zip(named, params)):
+            named = [(str(i), p) for i, p in enumerate(params)]
+        return named
+
+    def _names(self) -> Iterable[tuple[str, Value]]:
+        return ((str(i), p) for i, p in enumerate(self.parameters()))
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
@@ -45,10 +83,14 @@ class Module:
 
 class Neuron(Module):
 
-    def __init__(self, nin: int, nonlin: bool = True) -> None:
+    def __init__(self, nin: int, nonlin: bool = True, activation: str | None = "relu") -> None:
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"activation must be one of {', '.join(map(repr, _ACTIVATIONS))}, "
+                             f"not {activation!r}")
         self.w = _plan.Watched(Value(random.uniform(-1, 1)) for _ in range(nin))
         self.b = Value(0)
         self.nonlin = nonlin
+        self.activation = activation
 
     def __call__(self, x: Iterable[Value | Real]) -> Value:
         out: Value | None = _plan.forward(self, x)
@@ -57,18 +99,22 @@ class Neuron(Module):
         act = self.b
         for wi, xi in zip(self.w, x):
             act = act + wi * xi
-        return act.relu() if self.nonlin else act
+        return getattr(act, self.activation)() if self.nonlin and self.activation else act
 
     def parameters(self) -> list[Value]:
         return self.w + [self.b]
 
+    def _names(self) -> Iterable[tuple[str, Value]]:
+        yield from ((f"w.{i}", w) for i, w in enumerate(self.w))
+        yield "b", self.b
+
     def __repr__(self) -> str:
-        return f"{'ReLU' if self.nonlin else 'Linear'}Neuron({len(self.w)})"
+        return f"{_ACTIVATIONS[self.activation] if self.nonlin else 'Linear'}Neuron({len(self.w)})"
 
 
 class Layer(Module):
 
-    def __init__(self, nin: int, nout: int, **kwargs: bool) -> None:
+    def __init__(self, nin: int, nout: int, **kwargs: Any) -> None:
         self.neurons = _plan.Watched(Neuron(nin, **kwargs) for _ in range(nout))
 
     def __call__(self, x: Iterable[Value | Real]) -> Any:  # a Value, or a list of Values
@@ -81,16 +127,21 @@ class Layer(Module):
     def parameters(self) -> list[Value]:
         return [p for n in self.neurons for p in n.parameters()]
 
+    def _names(self) -> Iterable[tuple[str, Value]]:
+        for j, n in enumerate(self.neurons):
+            yield from ((f"neurons.{j}.{name}", p) for name, p in n._named())
+
     def __repr__(self) -> str:
         return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
 
 
 class MLP(Module):
 
-    def __init__(self, nin: int, nouts: list[int]) -> None:
+    def __init__(self, nin: int, nouts: list[int], activation: str | None = "relu") -> None:
         sizes = [nin] + nouts
         last = len(nouts) - 1
-        self.layers = _plan.Watched(Layer(sizes[i], sizes[i + 1], nonlin=i != last) for i in range(len(nouts)))
+        self.layers = _plan.Watched(Layer(sizes[i], sizes[i + 1], nonlin=i != last, activation=activation)
+                                    for i in range(len(nouts)))
 
     def __call__(self, x: Iterable[Value | Real]) -> Any:  # a Value, or a list of Values
         out = _plan.forward(self, x)
@@ -102,6 +153,10 @@ class MLP(Module):
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
+
+    def _names(self) -> Iterable[tuple[str, Value]]:
+        for i, layer in enumerate(self.layers):
+            yield from ((f"layers.{i}.{name}", p) for name, p in layer._named())
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 import numpy as np
 
 from micrograd_c import Value as Value_
+from micrograd_c import gradcheck, optim
 from micrograd_c.engine import Value, arena_bytes, collect, live_nodes
 from micrograd_c.nn import MLP, Layer, Module, Neuron
 
@@ -149,6 +150,27 @@ assert_type(arena_bytes(spares=True), int)
 collect()
 
 # -----------------------------------------------------------------------------
+# beyond micrograd: more ops, activation=, optimizers, gradcheck, state_dict
+
+assert_type(Value(0.5).sigmoid(), Value)
+assert_type(Value(2.0).log(), Value)
+tanh_model = MLP(2, [4, 1], activation="tanh")
+opt = optim.Adam(tanh_model.parameters(), lr=0.01)
+schedule = optim.CosineAnnealingLR(opt, T_max=10)
+for _ in range(2):
+    out = tanh_model([Value(0.1), Value(0.2)])
+    opt.zero_grad()
+    out.backward()
+    opt.step()
+    schedule.step()
+assert_type(opt.lr, float)
+assert_type(optim.SGD(tanh_model.parameters(), lr=0.1, momentum=0.9).steps, int)
+assert_type(gradcheck(lambda x: x.sigmoid() * x, [Value(0.3)]), bool)
+state = tanh_model.state_dict()
+assert_type(state, dict[str, float])
+tanh_model.load_state_dict(state)
+
+# -----------------------------------------------------------------------------
 # type errors
 
 if TYPE_CHECKING:
@@ -161,7 +183,9 @@ if TYPE_CHECKING:
     Value("1.0")  # type: ignore[arg-type]
     Value(1.0).data = "1.0"  # type: ignore[assignment]
     Value(1.0).grad.backward()  # type: ignore[attr-defined]
-    Value(1.0).sigmoid()  # type: ignore[attr-defined]
+    Value(1.0).softmax()  # type: ignore[attr-defined]
+    optim.SGD(model.parameters())  # type: ignore[call-arg]
+    model.load_state_dict([1.0, 2.0])  # type: ignore[arg-type]
     Value(1.0)._prev = set()  # type: ignore[misc]
     label: int = Value(1.0).label  # type: ignore[assignment]
     data: str = Value(1.0).data  # type: ignore[assignment]

@@ -1,0 +1,243 @@
+/*
+ * optim_glue.c: the optimizers' side of the Python type glue (micrograd_c/optim.py), a part
+ * of value.c (it includes this file) that uses its Value internals.
+ *
+ * A parameter set is a capsule: the parameters' Values, which keep their nodes live (so the
+ * nodes' blocks stay where they are, arena.c's note 6), where each node's data and grad are,
+ * the optimizer's settings and state, and the floats in the Values' data slots. A step and
+ * zero_grads are each one call over those. A step rewrites the nodes' data, so it refreshes
+ * each Value's data slot too (value.c keeps the two equal): a slot's float that nothing else
+ * holds (the slot's is its only reference) is rewritten in place, as nobody can see it change,
+ * and a step makes no objects; one that something else holds is replaced by a new float. If
+ * that runs out of memory, the nodes not yet refreshed take back their old data, so no Value
+ * ever shows a number its node does not hold.
+ */
+#include "optim.h"
+
+#define PARAMS_CAPSULE "micrograd_c._core.params"
+
+enum { OPT_SGD, OPT_ADAM };
+
+typedef struct {
+    uint32_t n;                 /* parameters */
+    PyObject *values;           /* a tuple of the parameters' Values */
+    mg_value **vals;            /* the same Values (the tuple's references) */
+    double **data, **grad;      /* where each one's node keeps its data and grad */
+    PyObject **floats;          /* their data slots' floats (borrowed), as of slots_epoch */
+    double *m, *v;              /* state: SGD's momentum buffers; Adam's two moments */
+    int64_t steps;              /* steps taken */
+    uint64_t epoch;             /* mg_arena.epoch when data and grad were read */
+    uint64_t slots_epoch;       /* data_slots_epoch when floats were read */
+    int kind;                   /* OPT_SGD or OPT_ADAM, as last configured */
+    int buffers_begun;          /* SGD: a step with momentum has run */
+    mg_sgd sgd;
+    mg_adam adam;
+} params_box;
+
+static void params_free(params_box *box) {
+    free(box->data);
+    free(box->grad);
+    free(box->m);
+    free(box->v);
+    free(box->vals);
+    free(box->floats);
+    Py_XDECREF(box->values);
+    free(box);
+}
+
+static void params_capsule_free(PyObject *capsule) {
+    params_free(PyCapsule_GetPointer(capsule, PARAMS_CAPSULE));
+}
+
+/* Reads the parameters' nodes again, each a leaf's: 0, or -1 with TypeError or ValueError. */
+static int read_params(params_box *box) {
+    for (uint32_t i = 0; i < box->n; i++) {
+        PyObject *o = PyTuple_GetItem(box->values, i);
+        if (!is_value(o)) {
+            type_error(PyExc_TypeError, "an optimizer takes Values as parameters, not %U", o);
+            return -1;
+        }
+        mg_id id = AS_VALUE(o)->id;
+        if (id < 0) return unbound(o), -1;
+        mg_block *b = mg_live_block(id);
+        if (b->op[MG_OFF(id)] != MG_LEAF) {
+            PyErr_Format(PyExc_ValueError, "parameter %u is not a leaf but the result of an op: an "
+                         "optimizer updates leaves, the Values made as Value(x)", (unsigned)i);
+            return -1;
+        }
+        box->data[i] = &b->data[MG_OFF(id)];
+        box->grad[i] = &b->grad[MG_OFF(id)];
+        box->vals[i] = AS_VALUE(o);
+    }
+    box->epoch = mg_arena.epoch;
+    box->slots_epoch = data_slots_epoch - 1;    /* the floats: read again at the next step */
+    return 0;
+}
+
+/* params_new(values, buffers): a parameter set over the sequence values, with buffers (0, 1
+ * or 2) state arrays of zeros. */
+static PyObject *glue_params_new(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *values;
+    int buffers;
+    if (!PyArg_ParseTuple(args, "Oi:params_new", &values, &buffers)) return NULL;
+    params_box *box = calloc(1, sizeof *box);
+    if (!box) return PyErr_NoMemory();
+    if (!(box->values = PySequence_Tuple(values))) goto fail;
+    Py_ssize_t n = PyTuple_Size(box->values);
+    if (n > (Py_ssize_t)UINT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "too many parameters");
+        goto fail;
+    }
+    box->n = (uint32_t)n;
+    size_t k = n ? (size_t)n : 1;
+    if (!(box->data = malloc(k * sizeof(double *))) || !(box->grad = malloc(k * sizeof(double *)))
+        || !(box->vals = malloc(k * sizeof(mg_value *))) || !(box->floats = malloc(k * sizeof(PyObject *)))
+        || (buffers > 0 && !(box->m = calloc(k, sizeof(double))))
+        || (buffers > 1 && !(box->v = calloc(k, sizeof(double))))) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    if (read_params(box)) goto fail;
+    PyObject *capsule = PyCapsule_New(box, PARAMS_CAPSULE, params_capsule_free);
+    if (!capsule) params_free(box);
+    return capsule;
+fail:
+    params_free(box);
+    return NULL;
+}
+
+/* The box of a params capsule, its nodes current: NULL with an exception otherwise. */
+static params_box *params_of(PyObject *capsule) {
+    params_box *box = PyCapsule_GetPointer(capsule, PARAMS_CAPSULE);
+    if (!box) return NULL;
+    if (box->epoch != mg_arena.epoch && read_params(box)) return NULL;  /* a Value changed node */
+    return box;
+}
+
+/* A float's layout (PyFloatObject, which the limited API does not show; the same in every
+ * CPython this builds for). */
+typedef struct {
+    PyObject_HEAD
+    double value;
+} float_layout;
+
+/* Parameter i takes data x where its data slot's float is held elsewhere too: a new float.
+ * 0, or -1 with MemoryError (and parameter i keeps its old data). */
+static int set_data_new_float(params_box *box, uint32_t i, double x) {
+    PyObject *f = PyFloat_FromDouble(x);
+    if (!f) return -1;
+    mg_value *v = box->vals[i];
+    Py_DECREF(v->data);
+    v->data = box->floats[i] = f;
+    *box->data[i] = x;
+    box->slots_epoch = ++data_slots_epoch;      /* other sets may cache the old float */
+    return 0;
+}
+
+/* Parameter i of the set takes data x, in its node and its Value's data slot (floats and data
+ * are the set's arrays): 0, or -1 as above. */
+static inline int set_data(params_box *box, PyObject **floats, double **data, uint32_t i, double x) {
+    PyObject *f = floats[i];
+    if (Py_REFCNT(f) != 1 || Py_TYPE(f) != &PyFloat_Type) return set_data_new_float(box, i, x);
+    ((float_layout *)f)->value = *data[i] = x;
+    return 0;
+}
+
+/* sgd_configure(params, lr, momentum, dampening, weight_decay, nesterov) */
+static PyObject *glue_sgd_configure(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *capsule;
+    double lr, momentum, dampening, wd;
+    int nesterov;
+    if (!PyArg_ParseTuple(args, "Oddddp:sgd_configure", &capsule, &lr, &momentum, &dampening, &wd, &nesterov))
+        return NULL;
+    params_box *box = PyCapsule_GetPointer(capsule, PARAMS_CAPSULE);
+    if (!box) return NULL;
+    if (momentum != 0.0 && !box->m) {
+        PyErr_SetString(PyExc_ValueError, "sgd_configure: momentum needs a set with a buffer");
+        return NULL;
+    }
+    box->kind = OPT_SGD;
+    box->sgd = (mg_sgd){lr, momentum, dampening, wd, nesterov, 0};
+    Py_RETURN_NONE;
+}
+
+/* adam_configure(params, lr, beta1, beta2, eps, weight_decay, decoupled) */
+static PyObject *glue_adam_configure(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *capsule;
+    double lr, beta1, beta2, eps, wd;
+    int decoupled;
+    if (!PyArg_ParseTuple(args, "Odddddp:adam_configure", &capsule, &lr, &beta1, &beta2, &eps, &wd, &decoupled))
+        return NULL;
+    params_box *box = PyCapsule_GetPointer(capsule, PARAMS_CAPSULE);
+    if (!box) return NULL;
+    if (!box->v) {
+        PyErr_SetString(PyExc_ValueError, "adam_configure: the set has no second moments");
+        return NULL;
+    }
+    box->kind = OPT_ADAM;
+    box->adam = (mg_adam){lr, beta1, beta2, eps, wd, decoupled, 0.0, 0.0};
+    Py_RETURN_NONE;
+}
+
+/* step(params): one step of the optimizer configured, over every parameter */
+static PyObject *glue_step(PyObject *module, PyObject *capsule) {
+    (void)module;
+    params_box *box = params_of(capsule);
+    if (!box) return NULL;
+    if (box->slots_epoch != data_slots_epoch) {     /* a slot got another float */
+        for (uint32_t i = 0; i < box->n; i++) box->floats[i] = box->vals[i]->data;
+        box->slots_epoch = data_slots_epoch;
+    }
+    int failed = 0;
+    uint32_t n = box->n;
+    PyObject **floats = box->floats;
+    double **data = box->data, **grad = box->grad, *m = box->m, *v = box->v;
+    if (box->kind == OPT_SGD) {
+        mg_sgd k = box->sgd;
+        k.first = !box->buffers_begun;              /* torch: a buffer starts at its first use */
+        for (uint32_t i = 0; i < n && !failed; i++) {
+            double buf = m ? m[i] : 0.0, x = mg_sgd_update(&k, *data[i], *grad[i], &buf);
+            if (!(failed = set_data(box, floats, data, i, x)) && m) m[i] = buf;
+        }
+        if (k.momentum != 0.0) box->buffers_begun = 1;
+    } else {
+        mg_adam k = box->adam;
+        mg_adam_at(&k, (double)(box->steps + 1));
+        for (uint32_t i = 0; i < n && !failed; i++) {
+            double mi = m[i], vi = v[i], x = mg_adam_update(&k, *data[i], *grad[i], &mi, &vi);
+            if (!(failed = set_data(box, floats, data, i, x))) m[i] = mi, v[i] = vi;
+        }
+    }
+    box->steps++;       /* even after a failure midway: the parameters before it took the step */
+    if (failed) return NULL;
+    Py_RETURN_NONE;
+}
+
+/* zero_grads(params) */
+static PyObject *glue_zero_grads(PyObject *module, PyObject *capsule) {
+    (void)module;
+    params_box *box = params_of(capsule);
+    if (!box) return NULL;
+    for (uint32_t i = 0; i < box->n; i++) *box->grad[i] = 0.0;
+    Py_RETURN_NONE;
+}
+
+/* steps(params): the steps taken */
+static PyObject *glue_steps(PyObject *module, PyObject *capsule) {
+    (void)module;
+    params_box *box = PyCapsule_GetPointer(capsule, PARAMS_CAPSULE);
+    return box ? PyLong_FromLongLong(box->steps) : NULL;
+}
+
+#define OPTIM_FUNCTIONS \
+    {"params_new", glue_params_new, METH_VARARGS, "params_new(values, buffers): a parameter set"}, \
+    {"sgd_configure", glue_sgd_configure, METH_VARARGS, \
+     "sgd_configure(params, lr, momentum, dampening, weight_decay, nesterov)"}, \
+    {"adam_configure", glue_adam_configure, METH_VARARGS, \
+     "adam_configure(params, lr, beta1, beta2, eps, weight_decay, decoupled)"}, \
+    {"step", glue_step, METH_O, "step(params): one step of the optimizer configured"}, \
+    {"zero_grads", glue_zero_grads, METH_O, "zero_grads(params): every parameter's grad = 0"}, \
+    {"steps", glue_steps, METH_O, "steps(params): the steps taken"},

@@ -1,0 +1,412 @@
+"""micrograd_c.optim against the formulas, written out here in float64 Python from torch.optim's
+documentation, and against torch.optim itself where torch is installed.
+
+Each test runs N steps from the same gradient sequence on both sides (the gradients are set by
+hand, so the comparison is of the updates alone) and compares the parameters to 1e-12 relative.
+"""
+import math
+import random
+
+import pytest
+
+from micrograd_c import optim
+from micrograd_c.engine import Value
+from micrograd_c.nn import MLP
+
+STEPS = 25
+RTOL = 1e-12
+
+
+def _grads(n, steps, seed=0):
+    rng = random.Random(seed)
+    return [[rng.uniform(-2, 2) for _ in range(n)] for _ in range(steps)]
+
+
+def _start(n, seed=1):
+    rng = random.Random(seed)
+    return [rng.uniform(-1, 1) for _ in range(n)]
+
+
+def _close(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        assert math.isclose(x, y, rel_tol=RTOL, abs_tol=1e-300), (x, y)
+
+
+def _run(make, start, grads, each_step=None):
+    """The parameters after each step of micrograd_c's optimizer make(params)."""
+    params = [Value(x) for x in start]
+    opt = make(params)
+    for k, g in enumerate(grads):
+        for p, gi in zip(params, g):
+            p.grad = gi
+        opt.step()
+        if each_step:
+            each_step(opt, k)
+    return [p.data for p in params]
+
+
+# -----------------------------------------------------------------------------------------
+# the formulas, as torch.optim's documentation writes them, in plain Python floats
+
+def sgd_reference(start, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+    x, buf = list(start), [None] * len(start)
+    for g in grads:
+        for i, gi in enumerate(g):
+            if weight_decay:
+                gi = gi + weight_decay * x[i]
+            if momentum:
+                buf[i] = gi if buf[i] is None else momentum * buf[i] + (1 - dampening) * gi
+                gi = gi + momentum * buf[i] if nesterov else buf[i]
+            x[i] = x[i] - lr * gi
+    return x
+
+
+def adam_reference(start, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled=False):
+    b1, b2 = betas
+    x, m, v = list(start), [0.0] * len(start), [0.0] * len(start)
+    for t, g in enumerate(grads, 1):
+        for i, gi in enumerate(g):
+            if decoupled:
+                x[i] = x[i] * (1 - lr * weight_decay)
+            elif weight_decay:
+                gi = gi + weight_decay * x[i]
+            m[i] = b1 * m[i] + (1 - b1) * gi
+            v[i] = b2 * v[i] + (1 - b2) * gi * gi
+            m_hat = m[i] / (1 - b1 ** t)
+            v_hat = v[i] / (1 - b2 ** t)
+            x[i] = x[i] - lr * m_hat / (math.sqrt(v_hat) + eps)
+    return x
+
+
+SGD_CASES = [
+    dict(lr=0.1),
+    dict(lr=0.05, momentum=0.9),
+    dict(lr=0.05, momentum=0.9, dampening=0.3),
+    dict(lr=0.05, momentum=0.9, nesterov=True),
+    dict(lr=0.02, weight_decay=0.1),
+    dict(lr=0.02, momentum=0.5, weight_decay=0.01, nesterov=True),
+]
+ADAM_CASES = [
+    dict(lr=1e-3),
+    dict(lr=0.05, betas=(0.8, 0.99)),
+    dict(lr=0.01, betas=(0.3, 0.9)),          # beta1 < 0.5: torch's other lerp form
+    dict(lr=0.01, eps=1e-3, weight_decay=0.1),
+]
+
+
+@pytest.mark.parametrize("kw", SGD_CASES, ids=str)
+def test_sgd_matches_the_formulas(kw):
+    start, grads = _start(7), _grads(7, STEPS)
+    _close(_run(lambda ps: optim.SGD(ps, **kw), start, grads), sgd_reference(start, grads, **kw))
+
+
+@pytest.mark.parametrize("kw", ADAM_CASES, ids=str)
+def test_adam_matches_the_formulas(kw):
+    start, grads = _start(7), _grads(7, STEPS)
+    _close(_run(lambda ps: optim.Adam(ps, **kw), start, grads), adam_reference(start, grads, **kw))
+
+
+@pytest.mark.parametrize("kw", [dict(lr=1e-3), dict(lr=0.05, weight_decay=0.1), dict(lr=0.01, betas=(0.5, 0.9))],
+                         ids=str)
+def test_adamw_matches_the_formulas(kw):
+    start, grads = _start(7), _grads(7, STEPS)
+    kw_ref = dict(kw, weight_decay=kw.get("weight_decay", 1e-2), decoupled=True)
+    _close(_run(lambda ps: optim.AdamW(ps, **kw), start, grads), adam_reference(start, grads, **kw_ref))
+
+
+def test_adamw_default_decay_is_torchs():
+    assert optim.AdamW([Value(1.0)]).weight_decay == 1e-2
+    assert optim.Adam([Value(1.0)]).weight_decay == 0.0
+
+
+def test_plain_sgd_is_the_demos_loop_to_the_bit():
+    # micrograd's own update, p.data -= lr * p.grad, gives the very same floats
+    start, grads = _start(9), _grads(9, STEPS)
+    by_hand = [Value(x) for x in start]
+    for g in grads:
+        for p, gi in zip(by_hand, g):
+            p.grad = gi
+            p.data -= 0.37 * p.grad
+    assert _run(lambda ps: optim.SGD(ps, lr=0.37), start, grads) == [p.data for p in by_hand]
+
+
+def test_momentum_switched_on_later_starts_its_buffer_then():
+    start, grads = _start(3), _grads(3, 6)
+
+    def switch(opt, k):
+        if k == 1:
+            opt.momentum, opt.dampening = 0.9, 0.5
+    got = _run(lambda ps: optim.SGD(ps, lr=0.1), start, grads, switch)
+    x = sgd_reference(start, grads[:2], lr=0.1)
+    x = sgd_reference(x, grads[2:], lr=0.1, momentum=0.9, dampening=0.5)
+    _close(got, x)
+
+
+def test_lr_can_change_between_steps():
+    start, grads = _start(4), _grads(4, 4)
+    lrs = [0.1, 0.01, 0.5, 0.2]
+
+    def set_lr(opt, k):
+        if k + 1 < len(lrs):
+            opt.lr = lrs[k + 1]
+    got = _run(lambda ps: optim.Adam(ps, lr=lrs[0]), start, grads, set_lr)
+    # the reference, one step at a time, carrying its moments: the formulas at each lr
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    x, m, v = list(start), [0.0] * 4, [0.0] * 4
+    for t, (g, lr) in enumerate(zip(grads, lrs), 1):
+        for i, gi in enumerate(g):
+            m[i] = b1 * m[i] + (1 - b1) * gi
+            v[i] = b2 * v[i] + (1 - b2) * gi * gi
+            x[i] = x[i] - lr * (m[i] / (1 - b1 ** t)) / (math.sqrt(v[i] / (1 - b2 ** t)) + eps)
+    _close(got, x)
+
+
+# -----------------------------------------------------------------------------------------
+# the parameters' data: the node and the Value agree, and nobody's float changes under them
+
+def test_step_updates_data_and_node_alike():
+    from micrograd_c._glue import lib
+
+    params = [Value(1.0), Value(-2.0)]
+    for p in params:
+        p.grad = 0.5
+    optim.SGD(params, lr=0.1).step()
+    assert [p.data for p in params] == [0.95, -2.05]
+    assert [lib.mg_data(p._id) for p in params] == [0.95, -2.05]
+    assert (params[0] * 1.0).data == 0.95            # the graph sees the new data
+
+
+def test_a_float_held_elsewhere_is_never_changed():
+    p = Value(1.0)
+    held = p.data                   # the user holds the very float of the data slot
+    p.grad = 1.0
+    opt = optim.SGD([p], lr=0.25)
+    opt.step()
+    assert held == 1.0 and p.data == 0.75
+    again = p.data
+    opt.step()
+    assert again == 0.75 and p.data == 0.5 and held == 1.0
+
+
+def test_data_set_by_hand_between_steps_is_used():
+    p = Value(1.0)
+    opt = optim.SGD([p], lr=0.5)
+    p.grad = 1.0
+    opt.step()
+    p.data = 10.0
+    opt.step()
+    assert p.data == 9.5
+    other = optim.SGD([p], lr=1.0)  # two sets over one Value: each sees the other's steps
+    other.step()
+    opt.step()
+    assert p.data == 8.0
+
+
+def test_a_parameter_reinitialized_is_followed():
+    p = Value(1.0)
+    opt = optim.SGD([p], lr=1.0)
+    p.__init__(5.0)                 # a new node for the same Value
+    p.grad = 2.0
+    opt.step()
+    assert p.data == 3.0
+
+
+def test_zero_grad_zeroes_every_grad():
+    params = [Value(float(i)) for i in range(5)]
+    for p in params:
+        p.grad = 3.0
+    optim.Adam(params).zero_grad()
+    assert [p.grad for p in params] == [0.0] * 5
+
+
+def test_a_value_subclass_is_a_parameter():
+    class Param(Value):
+        pass
+    p = Param(2.0)
+    p.grad = 1.0
+    optim.SGD([p], lr=0.5).step()
+    assert p.data == 1.5 and type(p) is Param
+
+
+def test_steps_count():
+    opt = optim.Adam([Value(1.0)])
+    for _ in range(3):
+        opt.step()
+    assert opt.steps == 3
+
+
+# -----------------------------------------------------------------------------------------
+# bad parameters and settings
+
+def test_not_a_value_is_a_type_error():
+    with pytest.raises(TypeError, match="parameter 1 is a float, not a Value"):
+        optim.SGD([Value(1.0), 2.0], lr=0.1)
+
+
+def test_not_a_leaf_is_a_value_error():
+    a = Value(1.0)
+    with pytest.raises(ValueError, match=r"parameter 1 is the result of '\+', not a leaf"):
+        optim.Adam([a, a + 1.0])
+    with pytest.raises(ValueError, match="not a leaf"):
+        optim.Adam([a.relu()])
+
+
+def test_a_parameter_made_a_node_later_is_refused_at_the_step():
+    a, b = Value(1.0), Value(2.0)
+    opt = optim.SGD([a], lr=0.1)
+    a.__init__(3.0, (b,), "custom")          # a is now a hand-built op node
+    with pytest.raises(ValueError, match="not a leaf"):
+        opt.step()
+
+
+def test_empty_parameter_list():
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.SGD([], lr=0.1)
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.SGD(ps, lr=-0.1),
+    lambda ps: optim.SGD(ps, lr=float("nan")),
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=-1),
+    lambda ps: optim.SGD(ps, lr=0.1, weight_decay=-1),
+    lambda ps: optim.SGD(ps, lr=0.1, nesterov=True),
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True),
+    lambda ps: optim.Adam(ps, betas=(1.0, 0.9)),
+    lambda ps: optim.Adam(ps, betas=(0.9, -0.1)),
+    lambda ps: optim.Adam(ps, eps=-1.0),
+    lambda ps: optim.AdamW(ps, weight_decay=-0.1),
+])
+def test_bad_settings_are_value_errors(make):
+    with pytest.raises(ValueError):
+        make([Value(1.0)])
+
+
+def test_a_negative_lr_set_later_is_refused():
+    opt = optim.SGD([Value(1.0)], lr=0.1)
+    with pytest.raises(ValueError, match="learning rate"):
+        opt.lr = -1.0
+    assert opt.lr == 0.1
+
+
+# -----------------------------------------------------------------------------------------
+# schedules
+
+def test_step_lr():
+    opt = optim.SGD([Value(1.0)], lr=1.0)
+    sched = optim.StepLR(opt, step_size=3, gamma=0.5)
+    lrs = []
+    for _ in range(7):
+        opt.step()
+        sched.step()
+        lrs.append(opt.lr)
+    assert lrs == [1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25]
+
+
+def test_cosine_annealing_lr():
+    opt = optim.Adam([Value(1.0)], lr=0.1)
+    sched = optim.CosineAnnealingLR(opt, T_max=10, eta_min=0.001)
+    for epoch in range(1, 11):
+        sched.step()
+        expected = 0.001 + (0.1 - 0.001) * (1 + math.cos(math.pi * epoch / 10)) / 2
+        assert math.isclose(opt.lr, expected, rel_tol=1e-15)
+    assert math.isclose(opt.lr, 0.001, rel_tol=1e-12)
+    assert sched.get_last_lr() == [opt.lr]
+
+
+# -----------------------------------------------------------------------------------------
+# in training: the demo's model learns with each
+
+def _moons_loss(model):
+    from micrograd_c.datasets import make_moons
+
+    X, y = make_moons(n_samples=40, noise=0.1)
+    y = y * 2 - 1
+
+    def loss():
+        scores = [model([Value(float(a)), Value(float(b))]) for a, b in X]
+        losses = [(1 + -float(yi) * s).relu() for yi, s in zip(y, scores)]
+        return sum(losses) * (1.0 / len(losses))
+    return loss
+
+
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+                                  lambda ps: optim.Adam(ps, lr=0.02),
+                                  lambda ps: optim.AdamW(ps, lr=0.02)], ids=["sgd", "adam", "adamw"])
+def test_training_lowers_the_loss(make):
+    import numpy as np
+
+    np.random.seed(0)
+    random.seed(0)
+    model = MLP(2, [8, 8, 1])
+    loss = _moons_loss(model)
+    opt = make(model.parameters())
+    first = loss().data
+    for _ in range(15):
+        total = loss()
+        opt.zero_grad()
+        total.backward()
+        opt.step()
+    assert loss().data < 0.8 * first
+
+
+# -----------------------------------------------------------------------------------------
+# against torch.optim itself
+
+@pytest.fixture(scope="module")
+def torch():
+    return pytest.importorskip("torch")
+
+
+def _torch_run(torch, make, start, grads, each_step=None):
+    params = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in start]
+    opt = make(torch.optim, params)
+    for k, g in enumerate(grads):
+        for p, gi in zip(params, g):
+            p.grad = torch.tensor(gi, dtype=torch.float64)
+        opt.step()
+        if each_step:
+            each_step(opt, k)
+    return [p.item() for p in params]
+
+
+@pytest.mark.parametrize("kw", SGD_CASES, ids=str)
+def test_sgd_matches_torch(torch, kw):
+    start, grads = _start(7), _grads(7, STEPS)
+    want = _torch_run(torch, lambda o, ps: o.SGD(ps, foreach=False, **kw), start, grads)
+    _close(_run(lambda ps: optim.SGD(ps, **kw), start, grads), want)
+
+
+@pytest.mark.parametrize("kw", ADAM_CASES, ids=str)
+def test_adam_matches_torch(torch, kw):
+    start, grads = _start(7), _grads(7, STEPS)
+    want = _torch_run(torch, lambda o, ps: o.Adam(ps, foreach=False, **kw), start, grads)
+    _close(_run(lambda ps: optim.Adam(ps, **kw), start, grads), want)
+
+
+@pytest.mark.parametrize("kw", [dict(lr=1e-3), dict(lr=0.05, weight_decay=0.1)], ids=str)
+def test_adamw_matches_torch(torch, kw):
+    start, grads = _start(7), _grads(7, STEPS)
+    want = _torch_run(torch, lambda o, ps: o.AdamW(ps, foreach=False, **kw), start, grads)
+    _close(_run(lambda ps: optim.AdamW(ps, **kw), start, grads), want)
+
+
+@pytest.mark.parametrize("schedule", ["step", "cosine"])
+def test_schedules_match_torch(torch, schedule):
+    start, grads = _start(3), _grads(3, 12)
+
+    def ours(ps):
+        opt = optim.SGD(ps, lr=0.3, momentum=0.5)
+        opt.schedule = (optim.StepLR(opt, 4, gamma=0.3) if schedule == "step"
+                        else optim.CosineAnnealingLR(opt, T_max=12, eta_min=0.01))
+        return opt
+
+    def theirs(o, ps):
+        opt = o.SGD(ps, lr=0.3, momentum=0.5, foreach=False)
+        opt.schedule = (o.lr_scheduler.StepLR(opt, 4, gamma=0.3) if schedule == "step"
+                        else o.lr_scheduler.CosineAnnealingLR(opt, T_max=12, eta_min=0.01))
+        return opt
+
+    def tick(opt, k):
+        opt.schedule.step()
+    _close(_run(ours, start, grads, tick), _torch_run(torch, theirs, start, grads, tick))
