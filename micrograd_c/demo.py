@@ -1,6 +1,6 @@
 """demo.ipynb's moons classifier, trained with micrograd_c, then timed against micrograd.
 
-    python -m micrograd_c.demo [--steps N] [--no-compare] [--quiet]
+    python -m micrograd_c.demo [--steps N] [--optimizer sgd|adam] [--no-compare] [--quiet]
 
 The training code below is the notebook's, written once as functions of an engine's
 Value and MLP: the same lines train micrograd_c and micrograd, so the two timings
@@ -71,14 +71,38 @@ def train_step(model, loss, k, total=100):
     return total_loss, acc
 
 
-def train(Value, MLP, steps, total=None, gc_enabled=True, report=None):
+# -----------------------------------------------------------------------------
+# beyond the notebook: the same model and loss with micrograd_c.optim's Adam
+
+ADAM_LR = 0.06
+
+
+def adam_steps(model, loss):
+    """A step function like train_step's, with Adam(lr=ADAM_LR): forward, zero_grad,
+    backward, opt.step()."""
+    from micrograd_c import optim
+
+    opt = optim.Adam(model.parameters(), lr=ADAM_LR)
+
+    def step(model, loss, k, total):
+        total_loss, acc = loss()
+        opt.zero_grad()
+        total_loss.backward()
+        opt.step()
+        return total_loss, acc
+    return step
+
+
+def train(Value, MLP, steps, total=None, gc_enabled=True, report=None, optimizer='sgd'):
     """Train a fresh model for the first `steps` steps of a `total`-step run (the learning
     rate decays over `total`; default: steps). Returns [(loss, accuracy, seconds)] per step.
 
-    The garbage of earlier runs is collected first; with gc_enabled=False the cyclic
-    collector is then off during the steps. report(k, row) is called after each step.
+    optimizer 'sgd' is the notebook's loop, 'adam' micrograd_c.optim.Adam. The garbage of
+    earlier runs is collected first; with gc_enabled=False the cyclic collector is then off
+    during the steps. report(k, row) is called after each step.
     """
     model, loss = setup(Value, MLP)
+    step = adam_steps(model, loss) if optimizer == 'adam' else train_step
     total = total or steps
     rows = []
     gc.collect()
@@ -87,7 +111,7 @@ def train(Value, MLP, steps, total=None, gc_enabled=True, report=None):
     try:
         for k in range(steps):
             t0 = time.perf_counter()
-            total_loss, acc = train_step(model, loss, k, total)
+            total_loss, acc = step(model, loss, k, total)
             rows.append((total_loss.data, acc, time.perf_counter() - t0))
             if report:
                 report(k, rows[-1])
@@ -116,6 +140,11 @@ def print_time(label, rows, versus=None):
     print(line)
 
 
+def first_perfect(rows):
+    """The first step at 100% training accuracy, or None."""
+    return next((k for k, (_, acc, _) in enumerate(rows) if acc == 1.0), None)
+
+
 def worst_disagreement(rows, reference):
     """Largest relative difference between the losses of two runs over their common steps."""
     return max(abs(a - b) / max(abs(b), 1e-300) for (a, _, _), (b, _, _) in zip(rows, reference))
@@ -125,6 +154,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog='python -m micrograd_c.demo', description=__doc__.splitlines()[0])
     parser.add_argument('--steps', type=int, default=100, help='training steps (default 100, as the notebook)')
     parser.add_argument('--engine', choices=ENGINES, default='micrograd_c', help='engine to train with')
+    parser.add_argument('--optimizer', choices=('sgd', 'adam'), default='sgd',
+                        help="sgd: the notebook's loop (default); adam: micrograd_c.optim.Adam")
     parser.add_argument('--no-compare', action='store_true', help='do not time micrograd')
     parser.add_argument('--compare-steps', type=int, default=3, metavar='N',
                         help='micrograd steps to time with the collector on, then off (default 3)')
@@ -132,6 +163,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.steps < 1 or args.compare_steps < 1:
         parser.error('--steps and --compare-steps must be at least 1')
+    if args.optimizer == 'adam' and args.engine == 'micrograd':
+        parser.error("--optimizer adam is micrograd_c's: micrograd has no optimizers")
 
     # NumPy's BLAS threads would spin beside the training on a small machine; it needs none
     os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
@@ -141,13 +174,19 @@ def main(argv=None):
         parser.exit(1, 'the demo needs NumPy: pip install "micrograd_c[demo]"\n')
 
     Value, MLP = load_engine(args.engine)
-    rows = train(Value, MLP, args.steps, report=None if args.quiet else print_step)
+    rows = train(Value, MLP, args.steps, report=None if args.quiet else print_step, optimizer=args.optimizer)
     if args.quiet:
         print_step(args.steps - 1, rows[-1])
+    perfect = first_perfect(rows)
+    print(f"\n{args.optimizer}: " + (f"100% training accuracy first at step {perfect}" if perfect is not None
+                                     else "never at 100% training accuracy"))
     print("\ntime per training step (median)")
     print_time(args.engine, rows)
 
     if args.no_compare or args.engine == 'micrograd':
+        return 0
+    if args.optimizer != 'sgd':
+        print("(micrograd has no Adam: its comparison runs with --optimizer sgd)")
         return 0
     try:
         reference = load_engine('micrograd')

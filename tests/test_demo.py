@@ -90,3 +90,17 @@ def test_trajectory_matches_micrograd(ref_run, impl_run):
         assert loss == pytest.approx(ref_loss, rel=1e-9), f"step {k}"
         assert acc == ref_acc, f"step {k}"
     assert impl_run["final"] == pytest.approx(ref_run["final"], rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.c_only
+def test_adam_reaches_every_point_in_fewer_steps_than_sgd(impl):
+    # python -m micrograd_c.demo --optimizer adam: the same model, loss and data as the notebook
+    from micrograd_c import demo
+
+    sgd = demo.train(impl.Value, impl.nn.MLP, 100)
+    adam = demo.train(impl.Value, impl.nn.MLP, 100, optimizer='adam')
+    first_sgd, first_adam = demo.first_perfect(sgd), demo.first_perfect(adam)
+    assert first_sgd is not None and first_adam is not None
+    assert first_adam < first_sgd
+    assert all(acc == 1.0 for _, acc, _ in adam[first_adam:])   # and stays there
+    assert adam[-1][0] < 0.02
