@@ -14,6 +14,8 @@
  */
 #include "optim.h"
 
+#include <string.h>
+
 #define PARAMS_CAPSULE "micrograd_c._core.params"
 
 enum { OPT_SGD, OPT_ADAM };
@@ -23,6 +25,9 @@ typedef struct {
     PyObject *values;           /* a tuple of the parameters' Values */
     mg_value **vals;            /* the same Values (the tuple's references) */
     double **data, **grad;      /* where each one's node keeps its data and grad */
+    double **run;               /* the grads as runs of adjacent ones (nn's parameters are made
+                                 * one after another): where each run starts, */
+    uint32_t *run_len, nruns;   /* ... its length, and how many there are */
     PyObject **floats;          /* their data slots' floats (borrowed), as of slots_epoch */
     double *m, *v;              /* state: SGD's momentum buffers; Adam's two moments */
     int64_t steps;              /* steps taken */
@@ -37,6 +42,8 @@ typedef struct {
 static void params_free(params_box *box) {
     free(box->data);
     free(box->grad);
+    free(box->run);
+    free(box->run_len);
     free(box->m);
     free(box->v);
     free(box->vals);
@@ -69,6 +76,15 @@ static int read_params(params_box *box) {
         box->grad[i] = &b->grad[MG_OFF(id)];
         box->vals[i] = AS_VALUE(o);
     }
+    box->nruns = 0;
+    for (uint32_t i = 0; i < box->n; i++) {
+        if (box->nruns && box->grad[i] == box->run[box->nruns - 1] + box->run_len[box->nruns - 1]) {
+            box->run_len[box->nruns - 1]++;
+        } else {
+            box->run[box->nruns] = box->grad[i];
+            box->run_len[box->nruns++] = 1;
+        }
+    }
     box->epoch = mg_arena.epoch;
     box->slots_epoch = data_slots_epoch - 1;    /* the floats: read again at the next step */
     return 0;
@@ -93,6 +109,7 @@ static PyObject *glue_params_new(PyObject *module, PyObject *args) {
     size_t k = n ? (size_t)n : 1;
     if (!(box->data = malloc(k * sizeof(double *))) || !(box->grad = malloc(k * sizeof(double *)))
         || !(box->vals = malloc(k * sizeof(mg_value *))) || !(box->floats = malloc(k * sizeof(PyObject *)))
+        || !(box->run = malloc(k * sizeof(double *))) || !(box->run_len = malloc(k * sizeof(uint32_t)))
         || (buffers > 0 && !(box->m = calloc(k, sizeof(double))))
         || (buffers > 1 && !(box->v = calloc(k, sizeof(double))))) {
         PyErr_NoMemory();
@@ -138,8 +155,9 @@ static int set_data_new_float(params_box *box, uint32_t i, double x) {
 /* Parameter i of the set takes data x, in its node and its Value's data slot (floats and data
  * are the set's arrays): 0, or -1 as above. */
 static inline int set_data(params_box *box, PyObject **floats, double **data, uint32_t i, double x) {
-    PyObject *f = floats[i];
-    if (Py_REFCNT(f) != 1 || Py_TYPE(f) != &PyFloat_Type) return set_data_new_float(box, i, x);
+    PyObject *f = floats[i];    /* an exact float: only the glue fills a data slot, each time
+                                 * with PyFloat_FromDouble's */
+    if (Py_REFCNT(f) != 1) return set_data_new_float(box, i, x);
     ((float_layout *)f)->value = *data[i] = x;
     return 0;
 }
@@ -198,9 +216,16 @@ static PyObject *glue_step(PyObject *module, PyObject *capsule) {
     if (box->kind == OPT_SGD) {
         mg_sgd k = box->sgd;
         k.first = !box->buffers_begun;              /* torch: a buffer starts at its first use */
-        for (uint32_t i = 0; i < n && !failed; i++) {
-            double buf = m ? m[i] : 0.0, x = mg_sgd_update(&k, *data[i], *grad[i], &buf);
-            if (!(failed = set_data(box, floats, data, i, x)) && m) m[i] = buf;
+        if (k.momentum == 0.0 && k.wd == 0.0) {     /* plain SGD: the same update, with the */
+            const mg_sgd plain = {k.lr, 0.0, 0.0, 0.0, 0, 0};   /* compiler folding its tests */
+            double unused = 0.0;
+            for (uint32_t i = 0; i < n && !failed; i++)
+                failed = set_data(box, floats, data, i, mg_sgd_update(&plain, *data[i], *grad[i], &unused));
+        } else {
+            for (uint32_t i = 0; i < n && !failed; i++) {
+                double buf = m ? m[i] : 0.0, x = mg_sgd_update(&k, *data[i], *grad[i], &buf);
+                if (!(failed = set_data(box, floats, data, i, x)) && m) m[i] = buf;
+            }
         }
         if (k.momentum != 0.0) box->buffers_begun = 1;
     } else {
@@ -221,7 +246,8 @@ static PyObject *glue_zero_grads(PyObject *module, PyObject *capsule) {
     (void)module;
     params_box *box = params_of(capsule);
     if (!box) return NULL;
-    for (uint32_t i = 0; i < box->n; i++) *box->grad[i] = 0.0;
+    for (uint32_t r = 0; r < box->nruns; r++)          /* 0.0 is all zero bits */
+        memset(box->run[r], 0, box->run_len[r] * sizeof(double));
     Py_RETURN_NONE;
 }
 

@@ -773,7 +773,7 @@ static PyObject *glue_epoch(PyObject *module, PyObject *unused) {
     return PyLong_FromUnsignedLongLong(mg_arena.epoch);
 }
 
-#include "optim_glue.c"     /* params_new, sgd_step, adam_step, zero_grads, steps */
+#include "optim_glue.c"     /* params_new, sgd_configure, adam_configure, step, zero_grads, steps */
 
 static PyMethodDef glue_functions[] = {
     {"install", glue_install_hooks, METH_VARARGS, "install(Value, real, binary, pow, raise_status, tag)"},

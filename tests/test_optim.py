@@ -220,6 +220,21 @@ def test_zero_grad_zeroes_every_grad():
     assert [p.grad for p in params] == [0.0] * 5
 
 
+def test_zero_grad_of_parameters_scattered_reversed_and_repeated():
+    params = []
+    for i in range(6):
+        params.append(Value(float(i)))
+        Value(9.0) * 2.0                        # other nodes in between
+    params = params[::-1] + params[:2]          # out of order, and two of them twice
+    for p in params:
+        p.grad = 3.0
+    untouched = Value(1.0)
+    untouched.grad = 5.0
+    optim.SGD(params, lr=0.1).zero_grad()
+    assert [p.grad for p in params] == [0.0] * 8
+    assert untouched.grad == 5.0
+
+
 def test_a_value_subclass_is_a_parameter():
     class Param(Value):
         pass
