@@ -380,3 +380,19 @@ def test_log_of_zero_where_torch_gives_minus_inf(impl):
     assert torch.log(torch.tensor([0.0], dtype=torch.float64)).item() == -INF
     with pytest.raises(ValueError):
         impl.Value(0.0).log()
+
+
+# --- through micrograd_c.gradcheck, as a user would check a new op
+
+@pytest.mark.parametrize("f", [
+    lambda a, b: (a * b).sigmoid(),
+    lambda a, b: (a.sigmoid() + b).log(),
+    lambda a, b: (a * a + 1.0).log() * b.sigmoid(),
+    lambda a, b: (a.tanh() * b).sigmoid().log(),
+], ids=["sigmoid(a*b)", "log(sigmoid(a)+b)", "log(a*a+1)*sigmoid(b)", "log(sigmoid(tanh(a)*b))"])
+@pytest.mark.parametrize("x", [(0.3, 1.7), (-1.2, 2.5), (2.0, 0.4)])
+def test_gradcheck_on_the_new_ops(f, x):
+    from micrograd_c import gradcheck
+    from micrograd_c.engine import Value
+
+    assert gradcheck(f, [Value(x[0]), Value(x[1])])
