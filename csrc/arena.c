@@ -23,7 +23,10 @@
  *     Dead nodes in a live block stay until the block goes; nothing live reaches them, so
  *     nothing visits them again.
  *  6. Pointers. A block pointer is valid until the next collection: no code keeps one across
- *     mg_begin or across anything that can run Python; it looks the id up again.
+ *     mg_begin or across anything that can run Python; it looks the id up again. The one
+ *     exception: a block holding a node whose Value the keeper itself holds is never freed
+ *     (3, 5), so an optimizer's parameter set (optim_glue.c) keeps pointers to its parameters'
+ *     data and grad, and reads them again whenever mg_arena.epoch moves (2).
  *  7. Cadence. A collection is due when the blocks opened since the last one reach
  *     max(MG_MIN_WAIT, MG_GROWTH x the blocks it kept): the arena stays within a small
  *     multiple of what is live, and a loop runs at flat memory. Freed blocks beyond the next

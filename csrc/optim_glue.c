@@ -9,8 +9,8 @@
  * each Value's data slot too (value.c keeps the two equal): a slot's float that nothing else
  * holds (the slot's is its only reference) is rewritten in place, as nobody can see it change,
  * and a step makes no objects; one that something else holds is replaced by a new float. If
- * that runs out of memory, the nodes not yet refreshed take back their old data, so no Value
- * ever shows a number its node does not hold.
+ * that runs out of memory, the step stops there: that parameter and the ones after it keep
+ * their data and state, so no Value ever shows a number its node does not hold.
  */
 #include "optim.h"
 
