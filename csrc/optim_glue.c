@@ -2,10 +2,11 @@
  * optim_glue.c: the optimizers' side of the Python type glue (micrograd_c/optim.py), a part
  * of value.c (it includes this file) that uses its Value internals.
  *
- * A parameter set is a capsule: the parameters' Values, which keep their nodes live (so the
- * nodes' blocks stay where they are, arena.c's note 6), where each node's data and grad are,
- * the optimizer's settings and state, and the floats in the Values' data slots. A step and
- * zero_grads are each one call over those. A step rewrites the nodes' data, so it refreshes
+ * A parameter set (ParamSet, the C base of optim.py's optimizers) holds the parameters'
+ * Values, which keep their nodes live (so the nodes' blocks stay where they are, arena.c's
+ * note 6), where each node's data and grad are, the optimizer's settings and state, and the
+ * floats in the Values' data slots. step() and zero_grad() are its methods, each one C call
+ * over those. A step rewrites the nodes' data, so it refreshes
  * each Value's data slot too (value.c keeps the two equal): a slot's float that nothing else
  * holds (the slot's is its only reference) is rewritten in place, as nobody can see it change,
  * and a step makes no objects; one that something else holds is replaced by a new float. If
@@ -15,8 +16,6 @@
 #include "optim.h"
 
 #include <string.h>
-
-#define PARAMS_CAPSULE "micrograd_c._core.params"
 
 enum { OPT_SGD, OPT_ADAM };
 
@@ -50,10 +49,6 @@ static void params_free(params_box *box) {
     free(box->floats);
     Py_XDECREF(box->values);
     free(box);
-}
-
-static void params_capsule_free(PyObject *capsule) {
-    params_free(PyCapsule_GetPointer(capsule, PARAMS_CAPSULE));
 }
 
 /* Reads the parameters' nodes again, each a leaf's: 0, or -1 with TypeError or ValueError. */
@@ -90,15 +85,11 @@ static int read_params(params_box *box) {
     return 0;
 }
 
-/* params_new(values, buffers): a parameter set over the sequence values, with buffers (0, 1
- * or 2) state arrays of zeros. */
-static PyObject *glue_params_new(PyObject *module, PyObject *args) {
-    (void)module;
-    PyObject *values;
-    int buffers;
-    if (!PyArg_ParseTuple(args, "Oi:params_new", &values, &buffers)) return NULL;
+/* A parameter set's state over the sequence values, with buffers (0, 1 or 2) state arrays of
+ * zeros: NULL with an exception where it cannot be. */
+static params_box *params_new(PyObject *values, int buffers) {
     params_box *box = calloc(1, sizeof *box);
-    if (!box) return PyErr_NoMemory();
+    if (!box) return (params_box *)PyErr_NoMemory();
     if (!(box->values = PySequence_Tuple(values))) goto fail;
     Py_ssize_t n = PyTuple_Size(box->values);
     if (n > (Py_ssize_t)UINT32_MAX) {
@@ -116,18 +107,24 @@ static PyObject *glue_params_new(PyObject *module, PyObject *args) {
         goto fail;
     }
     if (read_params(box)) goto fail;
-    PyObject *capsule = PyCapsule_New(box, PARAMS_CAPSULE, params_capsule_free);
-    if (!capsule) params_free(box);
-    return capsule;
+    return box;
 fail:
     params_free(box);
     return NULL;
 }
 
-/* The box of a params capsule, its nodes current: NULL with an exception otherwise. */
-static params_box *params_of(PyObject *capsule) {
-    params_box *box = PyCapsule_GetPointer(capsule, PARAMS_CAPSULE);
-    if (!box) return NULL;
+typedef struct {
+    PyObject_HEAD
+    params_box *box;            /* NULL until __init__ */
+} params_object;
+
+/* The state of parameter set self, its nodes current: NULL with an exception otherwise. */
+static params_box *params_of(PyObject *self) {
+    params_box *box = ((params_object *)self)->box;
+    if (!box) {
+        PyErr_SetString(PyExc_ValueError, "the optimizer has no parameters yet (its __init__ did not run)");
+        return NULL;
+    }
     if (box->epoch != mg_arena.epoch && read_params(box)) return NULL;  /* a Value changed node */
     return box;
 }
@@ -162,18 +159,15 @@ static inline int set_data(params_box *box, PyObject **floats, double **data, ui
     return 0;
 }
 
-/* sgd_configure(params, lr, momentum, dampening, weight_decay, nesterov) */
-static PyObject *glue_sgd_configure(PyObject *module, PyObject *args) {
-    (void)module;
-    PyObject *capsule;
+/* _sgd(lr, momentum, dampening, weight_decay, nesterov): the settings of the steps to come */
+static PyObject *params_sgd(PyObject *self, PyObject *args) {
     double lr, momentum, dampening, wd;
     int nesterov;
-    if (!PyArg_ParseTuple(args, "Oddddp:sgd_configure", &capsule, &lr, &momentum, &dampening, &wd, &nesterov))
-        return NULL;
-    params_box *box = PyCapsule_GetPointer(capsule, PARAMS_CAPSULE);
+    if (!PyArg_ParseTuple(args, "ddddp:_sgd", &lr, &momentum, &dampening, &wd, &nesterov)) return NULL;
+    params_box *box = params_of(self);
     if (!box) return NULL;
     if (momentum != 0.0 && !box->m) {
-        PyErr_SetString(PyExc_ValueError, "sgd_configure: momentum needs a set with a buffer");
+        PyErr_SetString(PyExc_ValueError, "_sgd: momentum needs a set with a buffer");
         return NULL;
     }
     box->kind = OPT_SGD;
@@ -181,18 +175,15 @@ static PyObject *glue_sgd_configure(PyObject *module, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* adam_configure(params, lr, beta1, beta2, eps, weight_decay, decoupled) */
-static PyObject *glue_adam_configure(PyObject *module, PyObject *args) {
-    (void)module;
-    PyObject *capsule;
+/* _adam(lr, beta1, beta2, eps, weight_decay, decoupled): the settings of the steps to come */
+static PyObject *params_adam(PyObject *self, PyObject *args) {
     double lr, beta1, beta2, eps, wd;
     int decoupled;
-    if (!PyArg_ParseTuple(args, "Odddddp:adam_configure", &capsule, &lr, &beta1, &beta2, &eps, &wd, &decoupled))
-        return NULL;
-    params_box *box = PyCapsule_GetPointer(capsule, PARAMS_CAPSULE);
+    if (!PyArg_ParseTuple(args, "dddddp:_adam", &lr, &beta1, &beta2, &eps, &wd, &decoupled)) return NULL;
+    params_box *box = params_of(self);
     if (!box) return NULL;
     if (!box->v) {
-        PyErr_SetString(PyExc_ValueError, "adam_configure: the set has no second moments");
+        PyErr_SetString(PyExc_ValueError, "_adam: the set has no second moments");
         return NULL;
     }
     box->kind = OPT_ADAM;
@@ -200,10 +191,10 @@ static PyObject *glue_adam_configure(PyObject *module, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* step(params): one step of the optimizer configured, over every parameter */
-static PyObject *glue_step(PyObject *module, PyObject *capsule) {
-    (void)module;
-    params_box *box = params_of(capsule);
+/* step(): one step of the optimizer configured, over every parameter */
+static PyObject *params_step(PyObject *self, PyObject *unused) {
+    (void)unused;
+    params_box *box = params_of(self);
     if (!box) return NULL;
     if (box->slots_epoch != data_slots_epoch) {     /* a slot got another float */
         for (uint32_t i = 0; i < box->n; i++) box->floats[i] = box->vals[i]->data;
@@ -241,29 +232,100 @@ static PyObject *glue_step(PyObject *module, PyObject *capsule) {
     Py_RETURN_NONE;
 }
 
-/* zero_grads(params) */
-static PyObject *glue_zero_grads(PyObject *module, PyObject *capsule) {
-    (void)module;
-    params_box *box = params_of(capsule);
+/* zero_grad(): every parameter's grad = 0 */
+static PyObject *params_zero_grad(PyObject *self, PyObject *unused) {
+    (void)unused;
+    params_box *box = params_of(self);
     if (!box) return NULL;
     for (uint32_t r = 0; r < box->nruns; r++)          /* 0.0 is all zero bits */
         memset(box->run[r], 0, box->run_len[r] * sizeof(double));
     Py_RETURN_NONE;
 }
 
-/* steps(params): the steps taken */
-static PyObject *glue_steps(PyObject *module, PyObject *capsule) {
-    (void)module;
-    params_box *box = PyCapsule_GetPointer(capsule, PARAMS_CAPSULE);
+/* steps: the steps taken */
+static PyObject *params_steps(PyObject *self, void *unused) {
+    (void)unused;
+    params_box *box = params_of(self);
     return box ? PyLong_FromLongLong(box->steps) : NULL;
 }
 
-#define OPTIM_FUNCTIONS \
-    {"params_new", glue_params_new, METH_VARARGS, "params_new(values, buffers): a parameter set"}, \
-    {"sgd_configure", glue_sgd_configure, METH_VARARGS, \
-     "sgd_configure(params, lr, momentum, dampening, weight_decay, nesterov)"}, \
-    {"adam_configure", glue_adam_configure, METH_VARARGS, \
-     "adam_configure(params, lr, beta1, beta2, eps, weight_decay, decoupled)"}, \
-    {"step", glue_step, METH_O, "step(params): one step of the optimizer configured"}, \
-    {"zero_grads", glue_zero_grads, METH_O, "zero_grads(params): every parameter's grad = 0"}, \
-    {"steps", glue_steps, METH_O, "steps(params): the steps taken"},
+// ----------------------------------------------------------------------------
+// the type: ParamSet(values, buffers)
+
+static int params_init(PyObject *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"params", "buffers", NULL};
+    PyObject *values;
+    int buffers = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|i:ParamSet", kwlist, &values, &buffers)) return -1;
+    params_box *box = params_new(values, buffers);
+    if (!box) return -1;
+    params_object *p = (params_object *)self;
+    params_box *old = p->box;
+    p->box = box;
+    if (old) params_free(old);
+    return 0;
+}
+
+static int params_traverse(PyObject *self, visitproc visit, void *arg) {
+    params_box *box = ((params_object *)self)->box;
+    if (box) Py_VISIT(box->values);
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
+static int params_clear(PyObject *self) {
+    params_object *p = (params_object *)self;
+    params_box *box = p->box;
+    p->box = NULL;
+    if (box) params_free(box);
+    return 0;
+}
+
+static void params_dealloc(PyObject *self) {
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    params_clear(self);
+    ((freefunc)PyType_GetSlot(type, Py_tp_free))(self);
+    Py_DECREF(type);
+}
+
+static PyMethodDef params_methods[] = {
+    {"step", params_step, METH_NOARGS, "One update of every parameter from its grad."},
+    {"zero_grad", params_zero_grad, METH_NOARGS, "Every parameter's grad = 0."},
+    {"_sgd", params_sgd, METH_VARARGS, "_sgd(lr, momentum, dampening, weight_decay, nesterov)"},
+    {"_adam", params_adam, METH_VARARGS, "_adam(lr, beta1, beta2, eps, weight_decay, decoupled)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef params_getset[] = {
+    {"steps", params_steps, NULL, "The steps taken.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot params_slots[] = {
+    {Py_tp_doc, "The C half of micrograd_c.optim's optimizers: their parameters, state and steps."},
+    {Py_tp_new, (void *)PyType_GenericNew},
+    {Py_tp_init, (void *)params_init},
+    {Py_tp_dealloc, (void *)params_dealloc},
+    {Py_tp_traverse, (void *)params_traverse},
+    {Py_tp_clear, (void *)params_clear},
+    {Py_tp_methods, params_methods},
+    {Py_tp_getset, params_getset},
+    {0, NULL},
+};
+
+static PyType_Spec params_spec = {
+    "micrograd_c._core.ParamSet", sizeof(params_object), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC, params_slots,
+};
+
+/* Puts ParamSet on the module: 0, or -1 with an exception. */
+static int optim_install(PyObject *module) {
+    PyObject *type = PyType_FromSpec(&params_spec);
+    if (!type) return -1;
+    if (PyModule_AddObject(module, "ParamSet", type)) {     /* steals type on success */
+        Py_DECREF(type);
+        return -1;
+    }
+    return 0;
+}

@@ -773,7 +773,7 @@ static PyObject *glue_epoch(PyObject *module, PyObject *unused) {
     return PyLong_FromUnsignedLongLong(mg_arena.epoch);
 }
 
-#include "optim_glue.c"     /* params_new, sgd_configure, adam_configure, step, zero_grads, steps */
+#include "optim_glue.c"     /* ParamSet, the optimizers' C base */
 
 static PyMethodDef glue_functions[] = {
     {"install", glue_install_hooks, METH_VARARGS, "install(Value, real, binary, pow, raise_status, tag)"},
@@ -781,7 +781,6 @@ static PyMethodDef glue_functions[] = {
     {"net_new", glue_net_new, METH_VARARGS, "net_new(layers, as_list): an nn plan"},
     {"net_call", glue_net_call, METH_VARARGS, "net_call(plan, x): the plan's output, NotImplemented or None"},
     {"epoch", glue_epoch, METH_NOARGS, "epoch(): bumped whenever a Value changes node"},
-    OPTIM_FUNCTIONS
     {NULL, NULL, 0, NULL},
 };
 
@@ -801,7 +800,7 @@ int mg_glue_install(void) {
     if (!data_name && !(data_name = PyUnicode_InternFromString("data"))) return -1;
     PyObject *module = PyImport_ImportModule("micrograd_c._core"), *type = NULL;
     int failed = !module || !(type = PyType_FromSpec(&value_spec))
-              || PyModule_AddFunctions(module, glue_functions);
+              || PyModule_AddFunctions(module, glue_functions) || optim_install(module);
     if (!failed) {
         set_ref((PyObject **)&base_type, type);
         set_ref((PyObject **)&value_type, type);

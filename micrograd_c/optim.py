@@ -30,9 +30,10 @@ def _at_least(name: str, x: float, low: float = 0.0) -> float:
     return x
 
 
-class _Optimizer:
-    """The parameters, checked, as one C parameter set with `buffers` state arrays; the C set
-    holds the settings too, sent again whenever one of _SETTINGS changes."""
+class _Optimizer(core.ParamSet):
+    """The parameters, checked, as one C parameter set (csrc/optim_glue.c) with `buffers`
+    state arrays; step() and zero_grad() are its C methods. The C set holds the settings
+    too, sent again whenever one of _SETTINGS changes."""
 
     _SETTINGS: frozenset[str] = frozenset()
 
@@ -46,8 +47,8 @@ class _Optimizer:
             if p._op or p._prev:
                 raise ValueError(f"parameter {i} is the result of {p._op or 'an op'!r}, not a leaf: "
                                  "an optimizer updates leaves, the Values made as Value(x)")
+        super().__init__(params, buffers)
         self.params = params
-        self._set = core.params_new(params, buffers)
         self.lr = lr
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -64,21 +65,8 @@ class _Optimizer:
         self.__dict__["lr"] = _at_least("learning rate", lr)
         self._configure()
 
-    def step(self) -> None:
-        """One update of every parameter from its grad."""
-        core.step(self._set)
-
-    def zero_grad(self) -> None:
-        """Every parameter's grad = 0."""
-        core.zero_grads(self._set)
-
     def _configure(self) -> None:
         raise NotImplementedError
-
-    @property
-    def steps(self) -> int:
-        """The steps taken."""
-        return int(core.steps(self._set))
 
 
 class SGD(_Optimizer):
@@ -99,8 +87,7 @@ class SGD(_Optimizer):
     _SETTINGS = frozenset({"momentum", "dampening", "weight_decay", "nesterov"})
 
     def _configure(self) -> None:
-        core.sgd_configure(self._set, self.lr, self.momentum, self.dampening, self.weight_decay,
-                           self.nesterov)
+        self._sgd(self.lr, self.momentum, self.dampening, self.weight_decay, self.nesterov)
 
 
 class Adam(_Optimizer):
@@ -125,8 +112,7 @@ class Adam(_Optimizer):
 
     def _configure(self) -> None:
         beta1, beta2 = self.betas
-        core.adam_configure(self._set, self.lr, beta1, beta2, self.eps, self.weight_decay,
-                            self._decoupled)
+        self._adam(self.lr, beta1, beta2, self.eps, self.weight_decay, self._decoupled)
 
 
 class AdamW(Adam):

@@ -244,6 +244,29 @@ def test_a_value_subclass_is_a_parameter():
     assert p.data == 1.5 and type(p) is Param
 
 
+def test_an_optimizer_never_initialized_raises_instead_of_crashing():
+    opt = optim.SGD.__new__(optim.SGD)
+    with pytest.raises(ValueError, match="no parameters"):
+        opt.step()
+    with pytest.raises(ValueError, match="no parameters"):
+        opt.zero_grad()
+
+
+def test_an_optimizer_in_a_reference_cycle_is_collected():
+    import gc
+    import weakref
+
+    params = [Value(1.0)]
+    opt = optim.Adam(params)
+    opt.me = opt
+    gone = weakref.ref(opt)
+    del opt
+    gc.collect()
+    assert gone() is None
+    params[0].grad = 1.0                    # the parameters live on, untouched
+    assert params[0].data == 1.0
+
+
 def test_steps_count():
     opt = optim.Adam([Value(1.0)])
     for _ in range(3):
