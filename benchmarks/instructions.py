@@ -8,11 +8,14 @@ same for an empty loop body is subtracted. micrograd's cases run with its garbag
 and with gc.disable(). Needs valgrind, and micrograd 0.1.0 for its columns.
 """
 import argparse
+import inspect
 import os
 import re
 import subprocess
 import sys
 import tempfile
+
+from test_bench import walk     # this file's folder is first on sys.path when it is run
 
 SETUP = {
     "micrograd_c": "from micrograd_c.engine import Value",
@@ -22,18 +25,8 @@ SETUP = {
 MLP_SETUP = ("from %s.nn import MLP; model = MLP(2, [16, 16, 1]); other = MLP(1, [1]); "
              "xs = [Value(0.5), Value(-1.5)]")
 
-WALK_SETUP = """
-import gc
-def walk(root):
-    nodes, edges, todo = set(), set(), [root]
-    while todo:
-        v = todo.pop()
-        if v not in nodes:
-            nodes.add(v)
-            for child in v._prev:
-                edges.add((child, v))
-                todo.append(child)
-    return nodes, edges
+# the walk of test_bench.py's 'trace a 100k-node graph' (trace_graph.ipynb's trace, as a loop)
+WALK_SETUP = "import gc\n" + inspect.getsource(walk) + """
 def fresh():
     root = sum(Value(0.5 * i) * Value(1.0 - i) for i in range(25_000))
     gc.collect()

@@ -30,7 +30,8 @@ if not lib.mg_glue_holds_gil():
         "micrograd_c: this build of the cffi glue releases the GIL around calls into C, "
         "which the core relies on not happening; rebuild micrograd_c against a cffi it supports")
 if lib.mg_glue_install():
-    raise ImportError("micrograd_c: the C glue could not make Value's base type")
+    raise ImportError("micrograd_c: the C glue could not make its types (ValueBase, ParamSet), "
+                      "or a row of the op table in csrc/ops.c is missing")
 
 ValueBase = core.ValueBase
 

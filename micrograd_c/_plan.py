@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar
 
-from micrograd_c._glue import core, lib
+from micrograd_c import _pypath
+from micrograd_c._glue import core
 from micrograd_c.engine import Value
 
 __all__ = ["Watched", "calls_of", "changed", "forward", "without_plans"]
@@ -86,9 +87,6 @@ class Watched(list[_T]):
         return (Watched, (list(self),))
 
 
-_END_OPS = {"relu": lib.MG_RELU, "tanh": lib.MG_TANH, "sigmoid": lib.MG_SIGMOID}
-
-
 def _end_op(neuron: dict[str, Any]) -> Optional[int]:
     """The op a neuron ends with, from its __dict__ (0 for none), as the C forward takes it;
     None where the neuron's own call must run (an attribute gone, or an activation unknown)."""
@@ -97,7 +95,7 @@ def _end_op(neuron: dict[str, Any]) -> Optional[int]:
     activation = neuron["activation"]
     if not neuron["nonlin"] or activation is None:
         return 0
-    return _END_OPS.get(activation) if isinstance(activation, str) else None
+    return _pypath.METHOD_OP.get(activation) if isinstance(activation, str) else None
 
 
 def _read_by(plan: Plan, readers: list[Plan]) -> None:

@@ -13,8 +13,8 @@ from typing import Any, Optional, Protocol
 
 from micrograd_c._glue import ValueBase, core, ffi, lib
 
-__all__ = ["Real", "array_op", "as_operand", "binary", "is_array", "number", "op_name",
-           "power", "real", "tag"]
+__all__ = ["METHOD_OP", "Real", "array_op", "as_operand", "binary", "is_array", "number",
+           "op_name", "power", "real", "tag"]
 
 
 class Real(Protocol):
@@ -102,6 +102,9 @@ def tag(op: str = "") -> float:
 
 
 _OP_NAME: list[str] = [ffi.string(lib.mg_op_name(op)).decode() for op in range(lib.MG_OP_COUNT)]
+# the unary op each Value method makes (relu, tanh, ...), from the op table
+_METHOD = [ffi.string(lib.mg_op_method(op)).decode() for op in range(lib.MG_OP_COUNT)]
+METHOD_OP: dict[str, int] = {m: op for op, m in enumerate(_METHOD) if m and lib.mg_op_arity(op) == 1}
 
 
 def op_name(i: int) -> str:

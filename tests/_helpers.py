@@ -141,6 +141,15 @@ def ref_tanh(v):
     return out
 
 
+def py_sigmoid(x):
+    """1 / (1 + e^-x) in Python floats, in the order the C forward takes it: exp only of a
+    number <= 0 (so never an overflow); NaN, not >= 0, takes the second form."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
 def ref_exp(v):
     e = math.exp(v.data)
     out = type(v)(e, (v,), "exp")

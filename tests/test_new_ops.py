@@ -15,17 +15,11 @@ import struct
 
 import pytest
 
+from _helpers import py_sigmoid as sigmoid
+
 pytestmark = pytest.mark.c_only
 
 INF, NAN = math.inf, math.nan
-
-
-def sigmoid(x):
-    """1 / (1 + e^-x) in Python floats, in the order the C forward takes it."""
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
 
 
 def bits(x):

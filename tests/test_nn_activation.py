@@ -9,19 +9,13 @@ import random
 
 import pytest
 
+from _helpers import py_sigmoid
 from micrograd_c import gradcheck
 from micrograd_c.engine import Value
 from micrograd_c.nn import MLP, Layer, Neuron
 
 
-def _sigmoid(a):
-    if a >= 0.0:
-        return 1.0 / (1.0 + math.exp(-a))
-    e = math.exp(a)
-    return e / (1.0 + e)
-
-
-END = {"relu": lambda a: 0.0 if a < 0 else a, "tanh": math.tanh, "sigmoid": _sigmoid, None: lambda a: a}
+END = {"relu": lambda a: 0.0 if a < 0 else a, "tanh": math.tanh, "sigmoid": py_sigmoid, None: lambda a: a}
 
 
 def _by_hand(model, x, activation):

@@ -28,7 +28,7 @@ import struct
 
 import pytest
 
-from _helpers import grad_close
+from _helpers import grad_close, py_sigmoid
 from micrograd_c._glue import ffi, lib
 
 # ----------------------------------------------------------------------------------------
@@ -62,19 +62,11 @@ def _relu(x):
     return 0.0 if x < 0 else x
 
 
-def _sigmoid(x):
-    # 1 / (1 + e^-x), with exp only of a number <= 0 (so never an overflow); NaN: the second
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
 REFERENCE = {
     "relu": _relu,
     "tanh": math.tanh,
     "exp": math.exp,
-    "sigmoid": _sigmoid,
+    "sigmoid": py_sigmoid,
     "log": math.log,    # ValueError for x <= 0, which micrograd_c must raise alike
 }
 
