@@ -11,8 +11,10 @@
  *     collection are each one descending sweep, with no recursion.
  *  2. One Value a node. A node has at most one live Value, and the arena knows it (value[],
  *     held): the glue binds a Value in the same C call that appends its node, and a Value's
- *     deallocation unbinds it. A Value's node changes only when __init__ runs again on it,
- *     which bumps mg_arena.epoch (an nn plan checks it: its ids are its Values' nodes).
+ *     deallocation unbinds it (10). A Value's node changes only when __init__ runs again on
+ *     it, which bumps mg_arena.epoch (an nn plan checks it: its ids are its Values' nodes).
+ *     A Value keeps no copy of its node's data or grad: its getters read the node, so the
+ *     arena is the one place either is written.
  *  3. Roots. A collection's roots are exactly the nodes that have a Value; a node is live when
  *     a root reaches it. A Value's children are live, so `_prev` can always give them Values.
  *  4. When. A collection runs only in mg_begin, the first step of every building call, and in
@@ -34,6 +36,19 @@
  *  8. Threads. The glue holds the GIL through every call into the core, and the core runs in
  *     no other way: there is no thread state and no lock here.
  *  9. Marks. mark[] is all zero between calls: backward and the collection clear what they set.
+ * 10. Python runs in between. Allocating an object (Python's collector and its gc.callbacks),
+ *     dropping a reference (__del__, weakref callbacks) and calling a hook can run any Python,
+ *     which can re-initialise any Value (2) and run a collection (4). So the glue (value.c):
+ *     a. reads an id, or a block pointer from one, only after the last call that can run
+ *        Python, and reads it again after any such call (a loop that allocates what it needs,
+ *        then reads everything again, until a read needs nothing more);
+ *     b. unbinds a Value in its deallocation before anything user-visible runs (its weakref
+ *        callbacks, the clearing of its attributes);
+ *     c. treats a bound Value whose reference count is zero as absent: it is being freed
+ *        (a subclass's attributes or weak references are cleared before the base's
+ *        deallocation runs), so the node lets go of it and gets a new Value if one is asked
+ *        for; no reference to a dying Value is ever taken;
+ *     d. makes an object consistent before it drops references it held (forget_kids).
  */
 #define _DEFAULT_SOURCE             /* MAP_ANON from <sys/mman.h> under -std=c11 */
 #include "arena.h"

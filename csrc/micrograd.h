@@ -77,4 +77,10 @@ int64_t mg_collections(void);           /* collections so far */
 int mg_glue_holds_gil(void);            /* 1 when called through glue that keeps the GIL */
 int mg_glue_install(void);              /* puts ValueBase and the glue's functions on _core */
 
+enum mg_glue_status {                   /* what mg_glue_install returns */
+    MG_GLUE_OK,
+    MG_GLUE_FAILED,                     /* the types could not be made, or the op table lacks a row */
+    MG_GLUE_SUBINTERPRETER              /* not the main interpreter: nothing was touched */
+};
+
 #endif

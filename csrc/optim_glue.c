@@ -4,14 +4,10 @@
  *
  * A parameter set (ParamSet, the C base of optim.py's optimizers) holds the parameters'
  * Values, which keep their nodes live (so the nodes' blocks stay where they are, arena.c's
- * note 6), where each node's data and grad are, the optimizer's settings and state, and the
- * floats in the Values' data slots. step() and zero_grad() are its methods, each one C call
- * over those. A step rewrites the nodes' data, so it refreshes
- * each Value's data slot too (value.c keeps the two equal): a slot's float that nothing else
- * holds (the slot's is its only reference) is rewritten in place, as nobody can see it change,
- * and a step makes no objects; one that something else holds is replaced by a new float. If
- * that runs out of memory, the step stops there: that parameter and the ones after it keep
- * their data and state, so no Value ever shows a number its node does not hold.
+ * note 6), where each node's data and grad are, and the optimizer's settings and state.
+ * step() and zero_grad() are its methods, each one C call over those. A step writes only the
+ * nodes' data: a Value's data is read from its node (value.c), so a step makes no objects and
+ * changes none.
  */
 #include "optim.h"
 
@@ -22,16 +18,13 @@ enum { OPT_SGD, OPT_ADAM };
 typedef struct {
     uint32_t n;                 /* parameters */
     PyObject *values;           /* a tuple of the parameters' Values */
-    mg_value **vals;            /* the same Values (the tuple's references) */
     double **data, **grad;      /* where each one's node keeps its data and grad */
     double **run;               /* the grads as runs of adjacent ones (nn's parameters are made
                                  * one after another): where each run starts, */
     uint32_t *run_len, nruns;   /* ... its length, and how many there are */
-    PyObject **floats;          /* their data slots' floats (borrowed), as of slots_epoch */
     double *m, *v;              /* state: SGD's momentum buffers; Adam's two moments */
     int64_t steps;              /* steps taken */
     uint64_t epoch;             /* mg_arena.epoch when data and grad were read */
-    uint64_t slots_epoch;       /* data_slots_epoch when floats were read */
     int kind;                   /* OPT_SGD or OPT_ADAM, as last configured */
     int buffers_begun;          /* SGD: a step with momentum has run */
     mg_sgd sgd;
@@ -45,8 +38,6 @@ static void params_free(params_box *box) {
     free(box->run_len);
     free(box->m);
     free(box->v);
-    free(box->vals);
-    free(box->floats);
     Py_XDECREF(box->values);
     free(box);
 }
@@ -69,7 +60,6 @@ static int read_params(params_box *box) {
         }
         box->data[i] = &b->data[MG_OFF(id)];
         box->grad[i] = &b->grad[MG_OFF(id)];
-        box->vals[i] = AS_VALUE(o);
     }
     box->nruns = 0;
     for (uint32_t i = 0; i < box->n; i++) {
@@ -81,7 +71,6 @@ static int read_params(params_box *box) {
         }
     }
     box->epoch = mg_arena.epoch;
-    box->slots_epoch = data_slots_epoch - 1;    /* the floats: read again at the next step */
     return 0;
 }
 
@@ -99,7 +88,6 @@ static params_box *params_new(PyObject *values, int buffers) {
     box->n = (uint32_t)n;
     size_t k = n ? (size_t)n : 1;
     if (!(box->data = malloc(k * sizeof(double *))) || !(box->grad = malloc(k * sizeof(double *)))
-        || !(box->vals = malloc(k * sizeof(mg_value *))) || !(box->floats = malloc(k * sizeof(PyObject *)))
         || !(box->run = malloc(k * sizeof(double *))) || !(box->run_len = malloc(k * sizeof(uint32_t)))
         || (buffers > 0 && !(box->m = calloc(k, sizeof(double))))
         || (buffers > 1 && !(box->v = calloc(k, sizeof(double))))) {
@@ -127,36 +115,6 @@ static params_box *params_of(PyObject *self) {
     }
     if (box->epoch != mg_arena.epoch && read_params(box)) return NULL;  /* a Value changed node */
     return box;
-}
-
-/* A float's layout (PyFloatObject, which the limited API does not show; the same in every
- * CPython this builds for). */
-typedef struct {
-    PyObject_HEAD
-    double value;
-} float_layout;
-
-/* Parameter i takes data x where its data slot's float is held elsewhere too: a new float.
- * 0, or -1 with MemoryError (and parameter i keeps its old data). */
-static int set_data_new_float(params_box *box, uint32_t i, double x) {
-    PyObject *f = PyFloat_FromDouble(x);
-    if (!f) return -1;
-    mg_value *v = box->vals[i];
-    Py_DECREF(v->data);
-    v->data = box->floats[i] = f;
-    *box->data[i] = x;
-    box->slots_epoch = ++data_slots_epoch;      /* other sets may cache the old float */
-    return 0;
-}
-
-/* Parameter i of the set takes data x, in its node and its Value's data slot (floats and data
- * are the set's arrays): 0, or -1 as above. */
-static inline int set_data(params_box *box, PyObject **floats, double **data, uint32_t i, double x) {
-    PyObject *f = floats[i];    /* an exact float: only the glue fills a data slot, each time
-                                 * with PyFloat_FromDouble's */
-    if (Py_REFCNT(f) != 1) return set_data_new_float(box, i, x);
-    ((float_layout *)f)->value = *data[i] = x;
-    return 0;
 }
 
 /* _sgd(lr, momentum, dampening, weight_decay, nesterov): the settings of the steps to come */
@@ -196,13 +154,7 @@ static PyObject *params_step(PyObject *self, PyObject *unused) {
     (void)unused;
     params_box *box = params_of(self);
     if (!box) return NULL;
-    if (box->slots_epoch != data_slots_epoch) {     /* a slot got another float */
-        for (uint32_t i = 0; i < box->n; i++) box->floats[i] = box->vals[i]->data;
-        box->slots_epoch = data_slots_epoch;
-    }
-    int failed = 0;
     uint32_t n = box->n;
-    PyObject **floats = box->floats;
     double **data = box->data, **grad = box->grad, *m = box->m, *v = box->v;
     if (box->kind == OPT_SGD) {
         mg_sgd k = box->sgd;
@@ -210,25 +162,21 @@ static PyObject *params_step(PyObject *self, PyObject *unused) {
         if (k.momentum == 0.0 && k.wd == 0.0) {     /* plain SGD: the same update, with the */
             const mg_sgd plain = {k.lr, 0.0, 0.0, 0.0, 0, 0};   /* compiler folding its tests */
             double unused = 0.0;
-            for (uint32_t i = 0; i < n && !failed; i++)
-                failed = set_data(box, floats, data, i, mg_sgd_update(&plain, *data[i], *grad[i], &unused));
+            for (uint32_t i = 0; i < n; i++) *data[i] = mg_sgd_update(&plain, *data[i], *grad[i], &unused);
         } else {
-            for (uint32_t i = 0; i < n && !failed; i++) {
-                double buf = m ? m[i] : 0.0, x = mg_sgd_update(&k, *data[i], *grad[i], &buf);
-                if (!(failed = set_data(box, floats, data, i, x)) && m) m[i] = buf;
+            for (uint32_t i = 0; i < n; i++) {
+                double buf = m ? m[i] : 0.0;
+                *data[i] = mg_sgd_update(&k, *data[i], *grad[i], &buf);
+                if (m) m[i] = buf;
             }
         }
         if (k.momentum != 0.0) box->buffers_begun = 1;
     } else {
         mg_adam k = box->adam;
         mg_adam_at(&k, (double)(box->steps + 1));
-        for (uint32_t i = 0; i < n && !failed; i++) {
-            double mi = m[i], vi = v[i], x = mg_adam_update(&k, *data[i], *grad[i], &mi, &vi);
-            if (!(failed = set_data(box, floats, data, i, x))) m[i] = mi, v[i] = vi;
-        }
+        for (uint32_t i = 0; i < n; i++) *data[i] = mg_adam_update(&k, *data[i], *grad[i], &m[i], &v[i]);
     }
-    box->steps++;       /* even after a failure midway: the parameters before it took the step */
-    if (failed) return NULL;
+    box->steps++;
     Py_RETURN_NONE;
 }
 

@@ -1,8 +1,9 @@
 /*
- * value.c: the Python type glue. Value's C base type (its storage: the node id, data as a
- * float, its children's Values once asked for, weak references), its hottest operators (+, *, ** by a number, the unary ops of the op
- * table, Value(x)), and the few calls that deal in Python objects: a node's children as
- * Values, a named pow, and an nn call.
+ * value.c: the Python type glue. Value's C base type (its storage: the node id, its
+ * children's Values once asked for, weak references; data and grad are read from the arena),
+ * its hottest operators (+, *, ** by a number, the unary ops of the op table, Value(x)), and
+ * the few calls that deal in Python objects: a node's children as Values, a named pow, an nn
+ * call, and the hook Python's collector calls.
  *
  * Only the cffi build compiles this file, into the module cffi generates (micrograd_c/_build.py
  * includes it), against Python's limited API; that glue holds the GIL through every call.
@@ -11,9 +12,9 @@
  * exception for a status, the name of a custom op) it decides through hooks that engine.py
  * installs, so each rule is written once.
  *
- * The glue keeps design notes 2, 4 and 6 of arena.c: it allocates a Value before it appends
- * the node, binds it in the same call, and looks ids up again after anything that can run
- * Python.
+ * The glue keeps design notes 2, 4, 6 and 10 of arena.c: it allocates a Value before it
+ * appends the node, binds it in the same call, looks ids up again after anything that can run
+ * Python, and unbinds a Value that is being freed before anything can see it.
  */
 #include "structmember.h"
 
@@ -23,8 +24,6 @@
 
 typedef struct {
     PyObject_HEAD
-    PyObject *data;             /* the node's data as a float, or NULL before there is a node:
-                                 * a read is an object slot's, which CPython reads inline */
     mg_id id;                   /* the node, or -1 before one is made */
     PyObject *kids[2];          /* the children's Values, kept from the first _prev on: they
                                  * live as long as this one, as micrograd's do */
@@ -32,10 +31,10 @@ typedef struct {
     PyObject *weakrefs;
 } mg_value;
 /* The attribute dict is the Python subclass's (engine.Value's), so that CPython manages it
- * and its method calls stay specialized; data is written only through value_setattro, which
- * writes the arena and this cache together, so the two never differ. */
+ * and its method calls stay specialized. data has no copy here: its getter makes a float of
+ * the node's, so the arena is the one place it is written (an optimizer's step included), and
+ * no float object is ever changed in place. */
 
-static uint64_t data_slots_epoch = 1;   /* bumped when a bound Value's data slot gets a new float */
 static PyTypeObject *base_type;     /* ValueBase */
 static PyTypeObject *value_type;    /* engine.Value: what the ops make */
 static PyObject *hook_real;         /* x -> float(x) for a real number x, else TypeError */
@@ -95,23 +94,29 @@ static mg_value *alloc_value(PyTypeObject *type) {
     return v;
 }
 
-/* Drops the children's Values v keeps (its node changes, or it goes). */
+/* Drops the children's Values v keeps (its node changes, or it goes). Dropping one can run
+ * Python, which can ask for v's _prev: v is consistent before, keeping none. */
 static void forget_kids(mg_value *v) {
-    for (int k = 0; k < 2; k++) Py_CLEAR(v->kids[k]);
+    PyObject *kids[2] = {v->kids[0], v->kids[1]};
+    v->kids[0] = v->kids[1] = NULL;
     v->nkids = -1;
+    Py_XDECREF(kids[0]);
+    Py_XDECREF(kids[1]);
 }
 
 static mg_value *new_value(void) { return alloc_value(value_type); }
 
-/* v, without a node, takes live node id (which has no Value): 0, or -1 for MemoryError
- * (and v stays without a node). Runs no Python. */
-static int attach(mg_value *v, mg_id id) {
-    PyObject *x = PyFloat_FromDouble(mg_live_block(id)->data[MG_OFF(id)]);
-    if (!x) return -1;
-    v->data = x;
+/* v, without a node, takes live node id (which has no Value). Runs no Python. */
+static void attach(mg_value *v, mg_id id) {
     mg_bind(id, v);
     v->id = id;
-    return 0;
+}
+
+/* v lets go of its node, if it has one (design note 10). Runs no Python. */
+static void detach(mg_value *v) {
+    if (v->id < 0) return;
+    mg_unbind(v->id);
+    v->id = -1;
 }
 
 /* out, given node id; or, for a failed build, nothing and the build's exception. */
@@ -120,47 +125,32 @@ static PyObject *finish(mg_value *out, mg_id id) {
         Py_DECREF(out);
         return raise_status((int)(id - MG_ERR(0)));
     }
-    if (attach(out, id)) Py_CLEAR(out);
+    attach(out, id);
     return (PyObject *)out;
 }
 
-/* v takes live node id; a node it had goes, and nn plans notice (design note 2). 0, or -1
- * for MemoryError. */
-static int rebind(mg_value *v, mg_id id) {
-    mg_id old = v->id;
-    PyObject *data = v->data;
-    if (old >= 0) mg_unbind(old);
-    v->id = -1;
-    v->data = NULL;
-    if (attach(v, id)) {                /* back as it was */
-        v->data = data;
-        if (old >= 0) mg_bind(old, v), v->id = old;
-        return -1;
-    }
-    Py_XDECREF(data);
-    if (old >= 0) {
+/* v takes live node id (which has no Value); a node it had goes, and nn plans and optimizers
+ * notice (design note 2). Runs no Python. */
+static void rebind(mg_value *v, mg_id id) {
+    int had_node = v->id >= 0;
+    detach(v);
+    attach(v, id);
+    if (had_node) {
         mg_arena.epoch++;
-        forget_kids(v);
+        forget_kids(v);             /* can run Python: only once v holds its new node */
     }
-    return 0;
 }
 
-/* The Value of live node k: its own, or a new one. */
-static PyObject *value_of_node(mg_id k) {
-    PyObject *v = mg_value_of(k);
-    if (v) {
-        Py_INCREF(v);
-        return v;
+/* The live Value of node k: NULL when it has none, or when its Value is being freed (its
+ * reference count is zero: a subclass's dict or its weak references are being cleared), which
+ * then lets go of the node, so that nothing can take a new reference to it (design note 10). */
+static mg_value *live_value_of(mg_id k) {
+    mg_value *v = mg_value_of(k);
+    if (v && Py_REFCNT(v) == 0) {
+        detach(v);
+        v = NULL;
     }
-    mg_value *out = new_value();        /* can run Python; k stays live (the caller's doing) */
-    if (!out) return NULL;
-    if ((v = mg_value_of(k))) {         /* it got one meanwhile */
-        Py_DECREF(out);
-        Py_INCREF(v);
-        return v;
-    }
-    if (attach(out, k)) Py_CLEAR(out);
-    return (PyObject *)out;
+    return v;
 }
 
 /* *x = float(o) and 1 for a float, an int or a bool, the numbers C reads without running
@@ -333,7 +323,7 @@ static int value_init(PyObject *self, PyObject *args, PyObject *kwds) {
         raise_status((int)(id - MG_ERR(0)));
         return -1;
     }
-    if (rebind(AS_VALUE(self), id)) return -1;
+    rebind(AS_VALUE(self), id);
     if (label) {
         int has_label = PyObject_IsTrue(label);
         if (has_label < 0 || (has_label && PyObject_SetAttrString(self, "label", label))) return -1;
@@ -348,12 +338,8 @@ static void value_dealloc(PyObject *self) {
     PyTypeObject *type = Py_TYPE(self);
     mg_value *v = AS_VALUE(self);
     PyObject_GC_UnTrack(self);
+    detach(v);                          /* first: weakref callbacks can run Python (note 10) */
     if (v->weakrefs) PyObject_ClearWeakRefs(self);
-    if (v->id >= 0) {
-        mg_unbind(v->id);
-        v->id = -1;
-    }
-    Py_CLEAR(v->data);
     forget_kids(v);
     ((freefunc)PyType_GetSlot(type, Py_tp_free))(self);
     Py_DECREF(type);
@@ -371,11 +357,17 @@ static int value_clear(PyObject *self) {
     return 0;
 }
 
+/* data and grad: floats of the node's, made at each read */
+static PyObject *get_data(PyObject *self, void *unused) {
+    (void)unused;
+    mg_id n = AS_VALUE(self)->id;
+    return n < 0 ? unbound(self) : PyFloat_FromDouble(mg_live_block(n)->data[MG_OFF(n)]);
+}
+
 static PyObject *get_grad(PyObject *self, void *unused) {
     (void)unused;
     mg_id n = AS_VALUE(self)->id;
-    if (n < 0) return unbound(self);
-    return PyFloat_FromDouble(mg_live_block(n)->grad[MG_OFF(n)]);
+    return n < 0 ? unbound(self) : PyFloat_FromDouble(mg_live_block(n)->grad[MG_OFF(n)]);
 }
 
 /* data or grad = value, by Value(x)'s rule for numbers; a Value without a node gets a leaf. */
@@ -393,34 +385,22 @@ static int set_field(PyObject *self, PyObject *value, int grad) {
             raise_status((int)(id - MG_ERR(0)));
             return -1;
         }
-        if (rebind(v, id)) return -1;
+        rebind(v, id);
         if (!grad) return 0;
     }
     mg_block *b = mg_live_block(v->id);
-    if (grad) {
-        b->grad[MG_OFF(v->id)] = x;
-        return 0;
-    }
-    PyObject *f = PyFloat_FromDouble(x);
-    if (!f) return -1;
-    b->data[MG_OFF(v->id)] = x;
-    Py_DECREF(v->data);
-    v->data = f;
-    data_slots_epoch++;                 /* optimizers cache the slots' floats (optim_glue.c) */
+    (grad ? b->grad : b->data)[MG_OFF(v->id)] = x;
     return 0;
+}
+
+static int set_data(PyObject *self, PyObject *value, void *unused) {
+    (void)unused;
+    return set_field(self, value, 0);
 }
 
 static int set_grad(PyObject *self, PyObject *value, void *unused) {
     (void)unused;
     return set_field(self, value, 1);
-}
-
-/* Every attribute is set as object's are, but data: the arena and the cache together. */
-static PyObject *data_name;
-static int value_setattro(PyObject *self, PyObject *name, PyObject *value) {
-    if (name == data_name || (PyUnicode_Check(name) && !PyUnicode_Compare(name, data_name)))
-        return set_field(self, value, 0);
-    return PyObject_GenericSetAttr(self, name, value);
 }
 
 static PyObject *get_id(PyObject *self, void *unused) {
@@ -430,39 +410,51 @@ static PyObject *get_id(PyObject *self, void *unused) {
 }
 
 /* The Values of self's node's children, as many as its op shows (a named pow hides its
- * exponent), into kids[0..count): new references, also kept by self; -1 with an exception. */
+ * exponent), into kids[0..count): new references, also kept by self; -1 with an exception.
+ * A child without a live Value gets a new one, allocated before self's node is read, since
+ * allocating can run Python, which can give self another node and free blocks (note 10). */
 static int children_of(PyObject *self, PyObject *kids[2]) {
-    mg_value *v = AS_VALUE(self);
+    mg_value *v = AS_VALUE(self), *spare[2] = {NULL, NULL};
+    int nspare = 0, count;
     while (v->nkids < 0) {
-        mg_id n = AS_VALUE(self)->id;
-        if (n < 0) return unbound(self), -1;
-        uint64_t epoch = mg_arena.epoch;
+        mg_id n = v->id;
+        if (n < 0) {
+            unbound(self);
+            goto fail;
+        }
         mg_block *b = mg_live_block(n);
         uint32_t i = MG_OFF(n);
         mg_id ids[2] = {b->kid0[i], b->kid1[i]};
-        int arity = mg_ops[b->op[i]].arity, count = 0;
+        int arity = mg_ops[b->op[i]].arity, need = 0;
+        count = 0;
         for (int k = 0; k < arity; k++) count += ids[k] >= 0;
-        for (int k = 0; k < count; k++) {
-            if (!(kids[k] = value_of_node(ids[k]))) {  /* self's node reaches ids[k]: live */
-                while (k-- > 0) Py_DECREF(kids[k]);
-                return -1;
-            }
-            if (epoch != mg_arena.epoch) {              /* self was given another node meanwhile */
-                while (k >= 0) Py_DECREF(kids[k--]);
-                count = -1;
-                break;
-            }
+        for (int k = 0; k < count; k++)                 /* a + a: one Value for both */
+            need += (k == 0 || ids[1] != ids[0]) && !live_value_of(ids[k]);
+        if (nspare < need) {                            /* Python can run: read it all again */
+            if (!(spare[nspare] = new_value())) goto fail;
+            nspare++;
+            continue;
         }
-        if (count < 0) continue;
-        if (v->nkids >= 0) {                            /* kept meanwhile (Python ran) */
-            while (count-- > 0) Py_DECREF(kids[count]);
-            break;
+        for (int k = 0; k < count; k++) {               /* no Python since the read above */
+            mg_value *c = live_value_of(ids[k]);        /* self's node reaches ids[k]: live */
+            if (c) {
+                Py_INCREF(c);
+            } else {
+                c = spare[--nspare];
+                spare[nspare] = NULL;
+                attach(c, ids[k]);
+            }
+            v->kids[k] = (PyObject *)c;                 /* self keeps these */
         }
-        for (int k = 0; k < count; k++) v->kids[k] = kids[k];     /* self keeps these */
         v->nkids = count;
     }
-    for (int k = 0; k < v->nkids; k++) Py_INCREF(kids[k] = v->kids[k]);
-    return v->nkids;
+    count = v->nkids;
+    for (int k = 0; k < count; k++) Py_INCREF(kids[k] = v->kids[k]);
+    while (nspare > 0) Py_DECREF(spare[--nspare]);      /* last: this can run Python too */
+    return count;
+fail:
+    while (nspare > 0) Py_DECREF(spare[--nspare]);
+    return -1;
 }
 
 static PyObject *value_children(PyObject *self, PyObject *unused) {
@@ -495,13 +487,13 @@ static PyObject *get_prev(PyObject *self, void *unused) {
 
 static PyGetSetDef value_getset[] = {
     {"_prev", get_prev, NULL, "A set of this node's children's Values: the same objects on every access.", NULL},
+    {"data", get_data, set_data, "The node's value: a float.", NULL},
     {"grad", get_grad, set_grad, "d(root)/d(node) after root.backward(): a float.", NULL},
     {"_id", get_id, NULL, "The node's id in the C arena.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
 static PyMemberDef value_members[] = {
-    {"data", T_OBJECT_EX, offsetof(mg_value, data), READONLY, "The node's value: a float."},
     {"__weaklistoffset__", T_PYSSIZET, offsetof(mg_value, weakrefs), READONLY, NULL},
     {NULL, 0, 0, 0, NULL},
 };
@@ -516,7 +508,6 @@ static PyType_Slot value_slots[] = {
     {Py_tp_dealloc, (void *)value_dealloc},
     {Py_tp_traverse, (void *)value_traverse},
     {Py_tp_clear, (void *)value_clear},
-    {Py_tp_setattro, (void *)value_setattro},
     {Py_tp_getset, value_getset},
     {Py_tp_members, value_members},
     {Py_tp_methods, value_methods},
@@ -741,9 +732,7 @@ static PyObject *glue_net_call(PyObject *module, PyObject *args) {
         raise_status((int)(first_out - MG_ERR(0)));
         goto done;
     }
-    for (uint32_t j = 0; j < nout; j++) {
-        if (attach(vals[j], outs[j])) goto done;
-    }
+    for (uint32_t j = 0; j < nout; j++) attach(vals[j], outs[j]);
     if (!box->as_list) {
         result = (PyObject *)vals[0];
         vals[0] = NULL;
@@ -773,6 +762,21 @@ static PyObject *glue_epoch(PyObject *module, PyObject *unused) {
     return PyLong_FromUnsignedLongLong(mg_arena.epoch);
 }
 
+/* after_gc(phase, info): gc.callbacks' hook (lifetime.py), a collection of the arena after
+ * each full run of Python's collector, when the last Values of a graph held in a reference
+ * cycle have gone. A C function: no Python frame runs, so no signal can land in it and be
+ * lost as an exception the collector can only print. */
+static PyObject *glue_after_gc(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *phase, *info, *generation;
+    if (!PyArg_ParseTuple(args, "OO:after_gc", &phase, &info)) return NULL;
+    if (PyUnicode_Check(phase) && !PyUnicode_CompareWithASCIIString(phase, "stop") && PyDict_Check(info)
+        && (generation = PyDict_GetItemString(info, "generation")) && PyLong_Check(generation)
+        && PyLong_AsLong(generation) == 2)
+        mg_collect();
+    Py_RETURN_NONE;
+}
+
 #include "optim_glue.c"     /* ParamSet, the optimizers' C base */
 
 static PyMethodDef glue_functions[] = {
@@ -781,23 +785,28 @@ static PyMethodDef glue_functions[] = {
     {"net_new", glue_net_new, METH_VARARGS, "net_new(layers, as_list): an nn plan"},
     {"net_call", glue_net_call, METH_VARARGS, "net_call(plan, x): the plan's output, NotImplemented or None"},
     {"epoch", glue_epoch, METH_NOARGS, "epoch(): bumped whenever a Value changes node"},
+    {"after_gc", glue_after_gc, METH_VARARGS, "after_gc(phase, info): gc.callbacks' hook"},
     {NULL, NULL, 0, NULL},
 };
 
-/* Makes ValueBase and puts it, with the functions above, on micrograd_c._core. Returns 0, or
- * -1 with nothing raised (engine.py raises ImportError). */
+/* Makes ValueBase and puts it, with the functions above, on micrograd_c._core, once: a
+ * second call (importlib.reload of _glue) finds them there. Returns 0; MG_GLUE_SUBINTERPRETER
+ * in any interpreter but the main one, where nothing is touched (the types and hooks are the
+ * process's, and another interpreter's objects must never reach them); or MG_GLUE_FAILED with
+ * nothing raised. engine.py raises ImportError for either. */
 int mg_glue_install(void) {
+    if (PyInterpreterState_GetID(PyInterpreterState_Get()) != 0) return MG_GLUE_SUBINTERPRETER;
+    if (base_type) return MG_GLUE_OK;
     int k = 0;
     for (int op = 0; op < MG_OP_COUNT; op++)
-        if (!mg_ops[op].name) return -1;    /* a row left out of ops.c's table (its assert
-                                             * sees only the last one, rows being designated) */
+        if (!mg_ops[op].name) return MG_GLUE_FAILED;    /* a row left out of ops.c's table (its
+                                                         * assert sees only the last one) */
     for (int op = 0; op < MG_OP_COUNT; op++)
         if (mg_ops[op].method[0] && mg_ops[op].arity == 1)
             value_methods[k++] = (PyMethodDef){mg_ops[op].method, unary_fn[op], METH_NOARGS, NULL};
     value_methods[k++] = (PyMethodDef){"_children", value_children, METH_NOARGS,
                                        "The node's children as Values (those _prev shows)."};
     value_methods[k] = (PyMethodDef){NULL, NULL, 0, NULL};
-    if (!data_name && !(data_name = PyUnicode_InternFromString("data"))) return -1;
     PyObject *module = PyImport_ImportModule("micrograd_c._core"), *type = NULL;
     int failed = !module || !(type = PyType_FromSpec(&value_spec))
               || PyModule_AddFunctions(module, glue_functions) || optim_install(module);
@@ -809,6 +818,10 @@ int mg_glue_install(void) {
     }
     Py_XDECREF(type);
     Py_XDECREF(module);
-    if (failed) PyErr_Clear();
-    return failed ? -1 : 0;
+    if (failed) {
+        PyErr_Clear();
+        Py_CLEAR(base_type);            /* so that a second try starts again */
+        Py_CLEAR(value_type);
+    }
+    return failed ? MG_GLUE_FAILED : MG_GLUE_OK;
 }

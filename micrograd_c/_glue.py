@@ -5,6 +5,8 @@ calls of the type glue that deal in Python objects (csrc/value.c), `ValueBase` f
 storage and hot operators. `check` and `exception` turn a C status into a Python exception:
 the one place that does.
 """
+import importlib
+import importlib.util
 import math
 import os
 import sysconfig
@@ -16,12 +18,33 @@ if sysconfig.get_config_var("Py_GIL_DISABLED"):
         "of its own, and this is a free-threaded Python (3.13t or later). Use a standard CPython "
         "build, such as python3.13 rather than python3.13t.")
 
+_ONLY_MAIN = (
+    "micrograd_c supports only the main interpreter: its C core's nodes, types and hooks belong "
+    "to the whole process, so it cannot be imported in a subinterpreter; import it in the main one")
+
+
+def _in_subinterpreter() -> bool:
+    """Whether this code runs in an interpreter other than the main one (CPython's private
+    modules tell; where none is there, the C core's own check, below, still holds)."""
+    for name in ("_interpreters", "_xxsubinterpreters"):    # 3.13+; 3.9 to 3.12
+        try:
+            interpreters = importlib.import_module(name)
+            return bool(interpreters.get_current() != interpreters.get_main())
+        except Exception:
+            continue
+    return False
+
+
 try:
     from micrograd_c import _core as core
-except ImportError as exc:  # a source checkout that was never built
-    raise ImportError(
-        "micrograd_c's C core is not built here (%s). Install it with `pip install .` and run "
-        "from another directory, or build it in place with `pip install -e .`" % exc) from exc
+except ImportError as exc:
+    if _in_subinterpreter():    # an isolated one refuses a module such as cffi's
+        raise ImportError(_ONLY_MAIN) from exc
+    if importlib.util.find_spec("micrograd_c._core") is None:  # a checkout never built
+        raise ImportError(
+            "micrograd_c's C core is not built here (%s). Install it with `pip install .` and run "
+            "from another directory, or build it in place with `pip install -e .`" % exc) from exc
+    raise ImportError("micrograd_c's C core is there but could not be loaded: %s" % exc) from exc
 
 ffi, lib = core.ffi, core.lib
 
@@ -29,7 +52,10 @@ if not lib.mg_glue_holds_gil():
     raise ImportError(
         "micrograd_c: this build of the cffi glue releases the GIL around calls into C, "
         "which the core relies on not happening; rebuild micrograd_c against a cffi it supports")
-if lib.mg_glue_install():
+_status = lib.mg_glue_install()     # a second time (importlib.reload) finds what the first made
+if _status == lib.MG_GLUE_SUBINTERPRETER:
+    raise ImportError(_ONLY_MAIN)
+if _status != lib.MG_GLUE_OK:
     raise ImportError("micrograd_c: the C glue could not make its types (ValueBase, ParamSet), "
                       "or a row of the op table in csrc/ops.c is missing")
 

@@ -7,7 +7,7 @@ last Values of a graph held in a reference cycle go. collect() runs one now.
 """
 import gc
 
-from micrograd_c._glue import check, lib
+from micrograd_c._glue import check, core, lib
 
 __all__ = ["arena_bytes", "collect", "collections", "live_nodes"]
 
@@ -33,9 +33,8 @@ def collections() -> int:
     return int(lib.mg_collections())
 
 
-def _after_gc(phase: str, info: dict[str, int]) -> None:
-    if phase == "stop" and info.get("generation") == 2:
-        lib.mg_collect()
-
-
-gc.callbacks.append(_after_gc)
+# After each full run of Python's collector: a C function (csrc/value.c), so no Python frame
+# runs in the collector's callback, where a Ctrl-C could land and be swallowed. Once, however
+# often this module is loaded (importlib.reload).
+if core.after_gc not in gc.callbacks:
+    gc.callbacks.append(core.after_gc)
