@@ -9,35 +9,118 @@
 
 step() and zero_grad() are each one C call over the parameters' nodes (csrc/optim.c, where
 the formulas are, as torch.optim documents them). The parameters are leaves: Values made as
-Value(x), as an nn module's are. `lr` can be set between steps, by hand or by a schedule.
+Value(x), as an nn module's are.
+
+The settings (lr, momentum, betas, ..., and a schedule's step_size, gamma, T_max, eta_min) can
+be set between steps, by hand or by a schedule. Each is checked by one rule, the same at
+construction and on assignment: a value of the wrong type (a str, None, a Value; a bool
+where a number goes) is a TypeError, one out of range (NaN and the infinities included) a
+ValueError, both naming the setting. A value refused changes nothing: the optimizer keeps its settings, and
+steps with them, as if it had never seen it.
 Not here: torch's parameter groups, amsgrad, maximize, and state_dict for the optimizer.
 """
 from __future__ import annotations
 
+import itertools
 import math
-from typing import Iterable
+import numbers
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar
 
 from micrograd_c._glue import core
 from micrograd_c.engine import Value
 
 __all__ = ["SGD", "Adam", "AdamW", "StepLR", "CosineAnnealingLR"]
 
+# A setting's rule: (its name, a value given) -> the value as kept, or TypeError / ValueError
+Rule = Callable[[str, object], Any]
 
-def _at_least(name: str, x: float, low: float = 0.0) -> float:
-    x = float(x)
-    if not x >= low:                # NaN too
-        raise ValueError(f"invalid {name}: {x} (it must be {low} or more)")
-    return x
+
+def _real(name: str, x: object) -> float:
+    """x as a float, if it is a real number (a NumPy one too). A bool is not taken: True as an
+    lr or a momentum is a slip, a flag passed where a number goes, rather than 1.0."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"invalid {name}: {x!r} is a {type(x).__name__}, not a real number")
+    try:
+        return float(x)
+    except OverflowError:           # an int or Fraction beyond the floats
+        raise ValueError(f"invalid {name}: a {type(x).__name__} too large for a float") from None
+
+
+def _finite(name: str, x: object, ok: Callable[[float], bool], rule: str) -> float:
+    """x as a float, if it is a finite real number that passes ok."""
+    v = _real(name, x)
+    if not (math.isfinite(v) and ok(v)):
+        raise ValueError(f"invalid {name}: {v} (it must be {rule})")
+    return v
+
+
+def _nonnegative(name: str, x: object) -> float:
+    """lr, momentum, weight_decay, eps, eta_min: torch's range, >= 0, and finite."""
+    return _finite(name, x, lambda v: v >= 0.0, "finite and 0 or more")
+
+
+def _positive(name: str, x: object) -> float:
+    """gamma: a factor of the lr, so more than 0 (0 would end the training at the first decay)."""
+    return _finite(name, x, lambda v: v > 0.0, "finite and more than 0")
+
+
+def _fraction(name: str, x: object) -> float:
+    """dampening: the share of the gradient held back, in [0, 1]."""
+    return _finite(name, x, lambda v: 0.0 <= v <= 1.0, "finite and in [0, 1]")
+
+
+def _betas(name: str, x: object) -> tuple[float, float]:
+    """betas: a pair of decay rates, each in [0, 1) as torch requires (1 would never forget)."""
+    if isinstance(x, (str, bytes)) or not isinstance(x, Iterable):
+        raise TypeError(f"invalid {name}: {x!r} is a {type(x).__name__}, not a pair of real numbers")
+    pair = tuple(_real(name, b) for b in itertools.islice(x, 3))     # 3: enough to tell a pair
+    if len(pair) != 2 or not all(0.0 <= b < 1.0 for b in pair):    # NaN fails the range too
+        raise ValueError(f"invalid {name}: {pair} (it must be a pair (beta1, beta2), each finite "
+                         "and in [0, 1))")
+    return pair[0], pair[1]
+
+
+def _flag(name: str, x: object) -> bool:
+    """nesterov: True or False (a NumPy bool too), not any value that is truthy."""
+    numpy = sys.modules.get("numpy")    # only NumPy makes its bools, so only if it is loaded
+    if isinstance(x, bool) or (numpy is not None and isinstance(x, numpy.bool_)):
+        return bool(x)
+    raise TypeError(f"invalid {name}: {x!r} is a {type(x).__name__}, not True or False")
+
+
+def _count(name: str, x: object) -> int:
+    """step_size, T_max: a whole number of steps, 1 or more; a float only if it is whole."""
+    if isinstance(x, numbers.Integral) and not isinstance(x, bool):
+        n = int(x)
+    else:
+        v = _real(name, x)
+        if not v.is_integer():      # NaN and the infinities too
+            raise ValueError(f"invalid {name}: {v} (it must be a whole number, 1 or more)")
+        n = int(v)
+    if n < 1:
+        raise ValueError(f"invalid {name}: {n} (it must be a whole number, 1 or more)")
+    return n
+
+
+def _checked(rules: Mapping[str, Rule], given: Mapping[str, object]) -> dict[str, Any]:
+    """The settings given, each as its rule keeps it: the one check of a setting, whether it
+    comes to a constructor or to an assignment."""
+    return {name: rules[name](name, x) for name, x in given.items()}
 
 
 class _Optimizer(core.ParamSet):
     """The parameters, checked, as one C parameter set (csrc/optim_glue.c) with `buffers`
-    state arrays; step() and zero_grad() are its C methods. The C set holds the settings
-    too, sent again whenever one of _SETTINGS changes."""
+    state arrays; step() and zero_grad() are its C methods. The C set holds the settings too:
+    _RULES names them, and the constructor's settings and every assignment to one go through
+    _update."""
 
-    _SETTINGS: frozenset[str] = frozenset()
+    _RULES: ClassVar[Mapping[str, Rule]] = {"lr": _nonnegative}
+    lr: float
+    params: list[Value]
 
-    def __init__(self, params: Iterable[Value], lr: float, buffers: int) -> None:
+    def __init__(self, params: Iterable[Value], settings: Mapping[str, object], buffers: int) -> None:
         params = list(params)
         if not params:
             raise ValueError("the optimizer got an empty parameter list")
@@ -49,23 +132,30 @@ class _Optimizer(core.ParamSet):
                                  "an optimizer updates leaves, the Values made as Value(x)")
         super().__init__(params, buffers)
         self.params = params
-        self.lr = lr
+        self._update(settings)
 
     def __setattr__(self, name: str, value: object) -> None:
-        object.__setattr__(self, name, value)
-        if name in self._SETTINGS and "lr" in self.__dict__:
-            self._configure()
+        if name in self._RULES:
+            self._update({name: value})
+        else:
+            object.__setattr__(self, name, value)
 
-    @property
-    def lr(self) -> float:
-        return float(self.__dict__["lr"])
+    def _update(self, given: Mapping[str, object]) -> None:
+        """Takes the settings given if each passes its rule and, with the settings kept, the
+        rules across them; the C set is configured with the whole, and only then is it kept:
+        a refusal, here or in C, leaves the optimizer as it was."""
+        settings = {name: self.__dict__[name] for name in self._RULES if name in self.__dict__}
+        settings.update(_checked(self._RULES, given))
+        self._agree(settings, given)
+        self._configure(settings)
+        self.__dict__.update(settings)
 
-    @lr.setter
-    def lr(self, lr: float) -> None:
-        self.__dict__["lr"] = _at_least("learning rate", lr)
-        self._configure()
+    def _agree(self, settings: Mapping[str, Any], given: Mapping[str, object]) -> None:
+        """Raises ValueError, naming a setting given, where settings break a rule across them."""
 
-    def _configure(self) -> None:
+    def _configure(self, settings: Mapping[str, Any]) -> None:
+        """Sends settings to the C set, whose _sgd and _adam check their arguments before they
+        change anything: one that raises leaves the set configured as it was."""
         raise NotImplementedError
 
 
@@ -74,20 +164,30 @@ class SGD(_Optimizer):
     then momentum * buf + (1 - dampening) * g, and g = buf (or g + momentum * buf, nesterov);
     p -= lr * g."""
 
+    _RULES = {"lr": _nonnegative, "momentum": _nonnegative, "dampening": _fraction,
+              "weight_decay": _nonnegative, "nesterov": _flag}
+    momentum: float
+    dampening: float
+    weight_decay: float
+    nesterov: bool
+
     def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False) -> None:
-        self.momentum = _at_least("momentum", momentum)
-        self.dampening = float(dampening)
-        self.weight_decay = _at_least("weight_decay", weight_decay)
-        self.nesterov = bool(nesterov)
-        if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
-            raise ValueError("Nesterov momentum needs a momentum and zero dampening")
-        super().__init__(params, lr, buffers=1)
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov), buffers=1)
 
-    _SETTINGS = frozenset({"momentum", "dampening", "weight_decay", "nesterov"})
+    def _agree(self, settings: Mapping[str, Any], given: Mapping[str, object]) -> None:
+        """Nesterov momentum needs a momentum and no dampening (torch's rule); the message
+        names nesterov, momentum or dampening, the first of them given."""
+        momentum, dampening = settings["momentum"], settings["dampening"]
+        if settings["nesterov"] and (momentum <= 0.0 or dampening != 0.0):
+            name = next((n for n in ("nesterov", "momentum", "dampening") if n in given), "nesterov")
+            raise ValueError(f"invalid {name}: {settings[name]} (with nesterov, momentum must be more "
+                             f"than 0 and dampening 0: here momentum={momentum}, dampening={dampening})")
 
-    def _configure(self) -> None:
-        self._sgd(self.lr, self.momentum, self.dampening, self.weight_decay, self.nesterov)
+    def _configure(self, settings: Mapping[str, Any]) -> None:
+        s = settings
+        self._sgd(s["lr"], s["momentum"], s["dampening"], s["weight_decay"], s["nesterov"])
 
 
 class Adam(_Optimizer):
@@ -96,23 +196,20 @@ class Adam(_Optimizer):
     sqrt(1 - beta2**t) + eps), at step t = 1, 2, ..."""
 
     _decoupled = False
+    _RULES = {"lr": _nonnegative, "betas": _betas, "eps": _nonnegative, "weight_decay": _nonnegative}
+    betas: tuple[float, float]
+    eps: float
+    weight_decay: float
 
     def __init__(self, params: Iterable[Value], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0) -> None:
-        beta1, beta2 = betas
-        self.betas = (float(beta1), float(beta2))
-        if not all(0.0 <= b < 1.0 for b in self.betas):
-            raise ValueError(f"invalid betas: {betas} (each must be in [0, 1))")
-        self.eps = _at_least("eps", eps)
-        self.weight_decay = _at_least("weight_decay", weight_decay)
-        super().__init__(params, lr, buffers=2)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay), buffers=2)
 
-    _SETTINGS = frozenset({"betas", "eps", "weight_decay"})
-
-    def _configure(self) -> None:
-        beta1, beta2 = self.betas
-        self._adam(self.lr, beta1, beta2, self.eps, self.weight_decay, self._decoupled)
+    def _configure(self, settings: Mapping[str, Any]) -> None:
+        s = settings
+        beta1, beta2 = s["betas"]
+        self._adam(s["lr"], beta1, beta2, s["eps"], s["weight_decay"], self._decoupled)
 
 
 class AdamW(Adam):
@@ -128,17 +225,37 @@ class AdamW(Adam):
 
 
 class _Schedule:
-    """Sets the optimizer's lr from the steps of the schedule taken (torch's closed forms)."""
+    """Sets the optimizer's lr from the steps of the schedule taken (torch's closed forms).
+    Its settings, named in _RULES, are checked as an optimizer's are, by _update at
+    construction and on assignment."""
 
-    def __init__(self, optimizer: _Optimizer) -> None:
+    _RULES: ClassVar[Mapping[str, Rule]] = {"base_lr": _nonnegative}
+    base_lr: float
+
+    def __init__(self, optimizer: _Optimizer, settings: Mapping[str, object]) -> None:
+        if not isinstance(optimizer, _Optimizer):
+            raise TypeError(f"invalid optimizer: {optimizer!r} is a {type(optimizer).__name__}, "
+                            "not an optimizer of micrograd_c.optim")
+        self._update(dict(settings, base_lr=optimizer.lr))
         self.optimizer = optimizer
-        self.base_lr = optimizer.lr
         self.last_epoch = 0
 
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in self._RULES:
+            self._update({name: value})
+        else:
+            object.__setattr__(self, name, value)
+
+    def _update(self, given: Mapping[str, object]) -> None:
+        """Takes the settings given if each passes its rule, else none of them."""
+        self.__dict__.update(_checked(self._RULES, given))
+
     def step(self) -> None:
-        """One step of the schedule (call it after optimizer.step())."""
+        """One step of the schedule (call it after optimizer.step()). The epoch is counted
+        once the optimizer has taken its lr: one it refuses (an overflow to inf) changes
+        nothing."""
+        self.optimizer.lr = self.lr_at(self.last_epoch + 1)
         self.last_epoch += 1
-        self.optimizer.lr = self.lr_at(self.last_epoch)
 
     def get_last_lr(self) -> list[float]:
         return [self.optimizer.lr]
@@ -150,11 +267,12 @@ class _Schedule:
 class StepLR(_Schedule):
     """lr = base_lr * gamma ** (epoch // step_size), as torch.optim.lr_scheduler.StepLR."""
 
+    _RULES = {"base_lr": _nonnegative, "step_size": _count, "gamma": _positive}
+    step_size: int
+    gamma: float
+
     def __init__(self, optimizer: _Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        if int(step_size) < 1:
-            raise ValueError(f"invalid step_size: {step_size} (it must be 1 or more)")
-        self.step_size, self.gamma = int(step_size), float(gamma)
-        super().__init__(optimizer)
+        super().__init__(optimizer, dict(step_size=step_size, gamma=gamma))
 
     def lr_at(self, epoch: int) -> float:
         return self.base_lr * self.gamma ** (epoch // self.step_size)
@@ -164,11 +282,12 @@ class CosineAnnealingLR(_Schedule):
     """lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2, as
     torch.optim.lr_scheduler.CosineAnnealingLR's closed form."""
 
+    _RULES = {"base_lr": _nonnegative, "T_max": _count, "eta_min": _nonnegative}
+    T_max: int
+    eta_min: float
+
     def __init__(self, optimizer: _Optimizer, T_max: int, eta_min: float = 0.0) -> None:
-        if int(T_max) < 1:
-            raise ValueError(f"invalid T_max: {T_max} (it must be 1 or more)")
-        self.T_max, self.eta_min = int(T_max), float(eta_min)
-        super().__init__(optimizer)
+        super().__init__(optimizer, dict(T_max=T_max, eta_min=eta_min))
 
     def lr_at(self, epoch: int) -> float:
         return self.eta_min + (self.base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2

@@ -322,9 +322,177 @@ def test_bad_settings_are_value_errors(make):
 
 def test_a_negative_lr_set_later_is_refused():
     opt = optim.SGD([Value(1.0)], lr=0.1)
-    with pytest.raises(ValueError, match="learning rate"):
+    with pytest.raises(ValueError, match="invalid lr: "):
         opt.lr = -1.0
     assert opt.lr == 0.1
+
+
+# -----------------------------------------------------------------------------------------
+# settings: each checked by one rule, the same at construction and on assignment; a value
+# refused leaves the optimizer as it was, and it steps on as if it had never seen it
+
+NAN, INF = float("nan"), float("inf")
+A_VALUE = "<a Value>"       # stands for Value(0.5), made in the test (no node made at import)
+NOT_NUMBERS = ["0.5", None, A_VALUE, True]      # True: a flag where a number goes is a slip
+NOT_FINITE = [NAN, INF, -INF]
+
+GOOD = {    # an optimizer of each kind with every setting given, none at its default
+    "SGD": dict(lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.01, nesterov=False),
+    "Adam": dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.01),
+    "AdamW": dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.05),
+}
+
+
+def _reference(kind, start, grads, **kw):
+    if kind == "SGD":
+        return sgd_reference(start, grads, **kw)
+    return adam_reference(start, grads, decoupled=kind == "AdamW", **kw)
+
+
+def _cases(kind, setting, values, error):
+    return [pytest.param(kind, setting, v, error, id=f"{kind}.{setting}={v!r}") for v in values]
+
+
+BAD_SETTINGS = [
+    *_cases("SGD", "lr", NOT_FINITE + [-0.1, -1e-300], ValueError),
+    *_cases("SGD", "lr", NOT_NUMBERS, TypeError),
+    *_cases("SGD", "momentum", NOT_FINITE + [-5.0], ValueError),
+    *_cases("SGD", "momentum", NOT_NUMBERS, TypeError),
+    *_cases("SGD", "dampening", NOT_FINITE + [-0.1, 1.5], ValueError),
+    *_cases("SGD", "dampening", NOT_NUMBERS, TypeError),
+    *_cases("SGD", "weight_decay", NOT_FINITE + [-1.0], ValueError),
+    *_cases("SGD", "weight_decay", NOT_NUMBERS, TypeError),
+    *_cases("SGD", "nesterov", [1, 0.0, "yes", None, A_VALUE], TypeError),
+    *_cases("Adam", "lr", NOT_FINITE + [-1e-3], ValueError),
+    *_cases("Adam", "lr", NOT_NUMBERS, TypeError),
+    *_cases("Adam", "betas", [(NAN, 0.9), (0.9, INF), (-INF, 0.9), (1.0, 0.9), (0.9, -0.1), (2.0, 5.0),
+                              (0.9,), (0.9, 0.99, 0.999)], ValueError),
+    *_cases("Adam", "betas", [0.5, None, A_VALUE, "ab", (0.9, "0.99"), (None, 0.9), (True, 0.9)], TypeError),
+    *_cases("Adam", "eps", NOT_FINITE + [-1e-8], ValueError),
+    *_cases("Adam", "eps", NOT_NUMBERS, TypeError),
+    *_cases("Adam", "weight_decay", NOT_FINITE + [-0.01], ValueError),
+    *_cases("AdamW", "weight_decay", NOT_FINITE + [-0.01], ValueError),
+    *_cases("AdamW", "weight_decay", NOT_NUMBERS, TypeError),
+    *_cases("AdamW", "betas", [(0.9, 1.0), (0.9, NAN)], ValueError),
+]
+
+
+def _made(bad):
+    return Value(0.5) if bad == A_VALUE else bad
+
+
+@pytest.mark.parametrize("kind, setting, bad, error", BAD_SETTINGS)
+def test_a_bad_setting_is_refused_at_construction(kind, setting, bad, error):
+    with pytest.raises(error, match=f"invalid {setting}: "):
+        getattr(optim, kind)([Value(1.0)], **dict(GOOD[kind], **{setting: _made(bad)}))
+
+
+@pytest.mark.parametrize("kind, setting, bad, error", BAD_SETTINGS)
+def test_a_bad_setting_assigned_is_refused_and_changes_nothing(kind, setting, bad, error):
+    start, grads = _start(3), _grads(3, 8)
+    mine, twins = [Value(x) for x in start], [Value(x) for x in start]
+    opt, twin = getattr(optim, kind)(mine, **GOOD[kind]), getattr(optim, kind)(twins, **GOOD[kind])
+
+    def step(k):
+        for params, o in ((mine, opt), (twins, twin)):
+            for p, gi in zip(params, grads[k]):
+                p.grad = gi
+            o.step()
+    step(0)
+    step(1)                                 # the state (buffers, moments) under way
+    before = dict(vars(opt))
+    with pytest.raises(error, match=f"invalid {setting}: "):
+        setattr(opt, setting, _made(bad))
+    assert vars(opt) == before
+    step(2)
+    step(3)
+    assert [p.data for p in mine] == [p.data for p in twins]
+    _close([p.data for p in mine], _reference(kind, start, grads[:4], **GOOD[kind]))
+    opt.lr = twin.lr = 0.003                # and a later assignment is taken
+    assert opt.lr == 0.003
+    for k in range(4, 8):
+        step(k)
+    assert [p.data for p in mine] == [p.data for p in twins]
+
+
+@pytest.mark.parametrize("kind, setting, bad", [("SGD", "momentum", NAN), ("SGD", "momentum", -5.0),
+                                                ("SGD", "weight_decay", NAN), ("Adam", "betas", (2.0, 5.0))])
+def test_issue_15_a_bad_setting_assigned_no_longer_makes_the_parameters_nan(kind, setting, bad):
+    start, grads = _start(3), _grads(3, STEPS)
+
+    def assign(opt, k):
+        if k == 0:
+            with pytest.raises(ValueError, match=f"invalid {setting}: "):
+                setattr(opt, setting, bad)
+    got = _run(lambda ps: getattr(optim, kind)(ps, **GOOD[kind]), start, grads, assign)
+    assert all(math.isfinite(x) for x in got)
+    _close(got, _reference(kind, start, grads, **GOOD[kind]))
+
+
+def test_issue_15_betas_not_a_pair_leaves_lr_assignable():
+    opt = optim.Adam([Value(1.0)], lr=0.01)
+    with pytest.raises(TypeError, match="invalid betas: "):
+        opt.betas = 0.5
+    assert opt.betas == (0.9, 0.999)
+    opt.lr = 0.02
+    assert opt.lr == 0.02
+
+
+@pytest.mark.parametrize("kw", [dict(lr=INF), dict(lr=0.1, momentum=INF), dict(lr=0.1, dampening=NAN)], ids=str)
+def test_issue_15_the_constructor_refuses_what_is_not_finite(kw):
+    setting = list(kw)[-1]
+    with pytest.raises(ValueError, match=f"invalid {setting}: "):
+        optim.SGD([Value(1.0)], **kw)
+
+
+@pytest.mark.parametrize("setting, bad", [("momentum", 0.0), ("dampening", 0.1)])
+def test_an_assignment_breaking_nesterovs_rule_is_refused(setting, bad):
+    start, grads = _start(3), _grads(3, 6)
+    kw = dict(lr=0.1, momentum=0.9, nesterov=True)
+
+    def assign(opt, k):
+        if k == 1:
+            before = dict(vars(opt))
+            with pytest.raises(ValueError, match=f"invalid {setting}: .*[Nn]esterov"):
+                setattr(opt, setting, bad)
+            assert vars(opt) == before
+    _close(_run(lambda ps: optim.SGD(ps, **kw), start, grads, assign), sgd_reference(start, grads, **kw))
+
+
+def test_nesterov_switched_on_needs_momentum_first():
+    start, grads = _start(3), _grads(3, 6)
+
+    def switch(opt, k):
+        if k == 1:
+            with pytest.raises(ValueError, match="invalid nesterov: .*momentum"):
+                opt.nesterov = True
+            assert opt.nesterov is False and opt.momentum == 0.0
+            opt.momentum = 0.9
+            opt.nesterov = True
+    got = _run(lambda ps: optim.SGD(ps, lr=0.1), start, grads, switch)
+    x = sgd_reference(start, grads[:2], lr=0.1)
+    _close(got, sgd_reference(x, grads[2:], lr=0.1, momentum=0.9, nesterov=True))
+
+
+@pytest.mark.parametrize("kw", [dict(nesterov=True), dict(momentum=0.9, dampening=0.1, nesterov=True)], ids=str)
+def test_nesterovs_rule_at_construction_names_nesterov(kw):
+    with pytest.raises(ValueError, match="invalid nesterov: "):
+        optim.SGD([Value(1.0)], lr=0.1, **kw)
+
+
+def test_numbers_of_any_real_type_are_taken_as_floats():
+    import numpy as np
+    from fractions import Fraction
+
+    opt = optim.SGD([Value(1.0)], lr=np.float32(0.5), momentum=np.int64(1), dampening=Fraction(1, 4),
+                    weight_decay=0, nesterov=np.bool_(False))
+    assert (opt.lr, opt.momentum, opt.dampening, opt.weight_decay, opt.nesterov) == (0.5, 1.0, 0.25, 0.0, False)
+    assert [type(x) for x in (opt.lr, opt.momentum, opt.dampening, opt.weight_decay)] == [float] * 4
+    assert type(opt.nesterov) is bool
+    opt.lr = np.float64(0.125)
+    assert type(opt.lr) is float and opt.lr == 0.125
+    adam = optim.Adam([Value(1.0)], betas=[np.float32(0.5), 0.75], eps=0)
+    assert adam.betas == (0.5, 0.75) and type(adam.betas) is tuple and adam.eps == 0.0
 
 
 # -----------------------------------------------------------------------------------------
@@ -350,6 +518,77 @@ def test_cosine_annealing_lr():
         assert math.isclose(opt.lr, expected, rel_tol=1e-15)
     assert math.isclose(opt.lr, 0.001, rel_tol=1e-12)
     assert sched.get_last_lr() == [opt.lr]
+
+
+GOOD_SCHEDULES = {"StepLR": dict(step_size=2, gamma=0.5), "CosineAnnealingLR": dict(T_max=6, eta_min=0.01)}
+
+
+def _schedule_lr(kind, epoch, base_lr=0.3, step_size=2, gamma=0.5, T_max=6, eta_min=0.01):
+    """The schedules' closed forms, from torch's documentation."""
+    if kind == "StepLR":
+        return base_lr * gamma ** (epoch // step_size)
+    return eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * epoch / T_max)) / 2
+
+
+NOT_COUNTS = [True, "3", None, A_VALUE]
+BAD_SCHEDULE_SETTINGS = [
+    *_cases("StepLR", "step_size", [0, -1, 2.5, NAN, INF], ValueError),
+    *_cases("StepLR", "step_size", NOT_COUNTS, TypeError),
+    *_cases("StepLR", "gamma", NOT_FINITE + [0.0, -0.5], ValueError),
+    *_cases("StepLR", "gamma", NOT_NUMBERS, TypeError),
+    *_cases("CosineAnnealingLR", "T_max", [0, -1, 2.5, NAN, -INF], ValueError),
+    *_cases("CosineAnnealingLR", "T_max", NOT_COUNTS, TypeError),
+    *_cases("CosineAnnealingLR", "eta_min", NOT_FINITE + [-0.1], ValueError),
+    *_cases("CosineAnnealingLR", "eta_min", NOT_NUMBERS, TypeError),
+]
+
+
+@pytest.mark.parametrize("kind, setting, bad, error", BAD_SCHEDULE_SETTINGS)
+def test_a_bad_schedule_setting_is_refused_at_construction(kind, setting, bad, error):
+    opt = optim.SGD([Value(1.0)], lr=0.3)
+    with pytest.raises(error, match=f"invalid {setting}: "):
+        getattr(optim, kind)(opt, **dict(GOOD_SCHEDULES[kind], **{setting: _made(bad)}))
+    assert opt.lr == 0.3
+
+
+@pytest.mark.parametrize("kind, setting, bad, error", BAD_SCHEDULE_SETTINGS)
+def test_a_bad_schedule_setting_assigned_is_refused_and_changes_nothing(kind, setting, bad, error):
+    opt = optim.SGD([Value(1.0)], lr=0.3)
+    sched = getattr(optim, kind)(opt, **GOOD_SCHEDULES[kind])
+    sched.step()
+    before, opt_before = dict(vars(sched)), dict(vars(opt))
+    with pytest.raises(error, match=f"invalid {setting}: "):
+        setattr(sched, setting, _made(bad))
+    assert vars(sched) == before and vars(opt) == opt_before
+    for epoch in range(2, 6):
+        sched.step()
+        assert math.isclose(opt.lr, _schedule_lr(kind, epoch), rel_tol=1e-15)
+    later = dict(step_size=3, gamma=0.25, T_max=10, eta_min=0.0)    # a later assignment is taken
+    setattr(sched, setting, later[setting])
+    sched.step()
+    assert math.isclose(opt.lr, _schedule_lr(kind, 6, **{setting: later[setting]}), rel_tol=1e-15)
+
+
+def test_schedule_counts_of_other_number_types():
+    import numpy as np
+
+    opt = optim.SGD([Value(1.0)], lr=0.3)
+    assert optim.StepLR(opt, step_size=np.int64(3), gamma=np.float32(0.5)).step_size == 3
+    sched = optim.CosineAnnealingLR(opt, T_max=4.0)
+    assert sched.T_max == 4 and type(sched.T_max) is int
+
+
+def test_a_schedule_step_whose_lr_is_refused_changes_nothing():
+    opt = optim.SGD([Value(1.0)], lr=1e10)
+    sched = optim.StepLR(opt, step_size=1, gamma=1e300)     # 1e10 * 1e300 is inf
+    with pytest.raises(ValueError, match="invalid lr: inf"):
+        sched.step()
+    assert sched.last_epoch == 0 and opt.lr == 1e10
+
+
+def test_a_schedule_takes_an_optimizer():
+    with pytest.raises(TypeError, match="invalid optimizer: "):
+        optim.StepLR([Value(1.0)], step_size=2)
 
 
 # -----------------------------------------------------------------------------------------
