@@ -9,14 +9,18 @@
 
 step() and zero_grad() are each one C call over the parameters' nodes (csrc/optim.c, where
 the formulas are, as torch.optim documents them). The parameters are leaves: Values made as
-Value(x), as an nn module's are.
+Value(x), as an nn module's are. Each distinct parameter is taken once, in the order it first
+comes: a list that names a Value twice (tied weights, a neuron used twice in a layer) updates
+it once a step, as torch's model.parameters() yields a tied weight once; `opt.params` is that
+list.
 
 The settings (lr, momentum, betas, ..., and a schedule's step_size, gamma, T_max, eta_min) can
 be set between steps, by hand or by a schedule. Each is checked by one rule, the same at
 construction and on assignment: a value of the wrong type (a str, None, a Value; a bool
 where a number goes) is a TypeError, one out of range (NaN and the infinities included) a
-ValueError, both naming the setting. A value refused changes nothing: the optimizer keeps its settings, and
-steps with them, as if it had never seen it.
+ValueError, both naming the setting. A value refused changes nothing: the optimizer keeps its
+settings, and steps with them, as if it had never seen it.
+
 Not here: torch's parameter groups, amsgrad, maximize, and state_dict for the optimizer.
 """
 from __future__ import annotations
@@ -111,10 +115,10 @@ def _checked(rules: Mapping[str, Rule], given: Mapping[str, object]) -> dict[str
 
 
 class _Optimizer(core.ParamSet):
-    """The parameters, checked, as one C parameter set (csrc/optim_glue.c) with `buffers`
-    state arrays; step() and zero_grad() are its C methods. The C set holds the settings too:
-    _RULES names them, and the constructor's settings and every assignment to one go through
-    _update."""
+    """The parameters, checked and each taken once (a Value named twice is one parameter),
+    as one C parameter set (csrc/optim_glue.c) with `buffers` state arrays; step() and
+    zero_grad() are its C methods. The C set holds the settings too: _RULES names them, and
+    the constructor's settings and every assignment to one go through _update."""
 
     _RULES: ClassVar[Mapping[str, Rule]] = {"lr": _nonnegative}
     lr: float
@@ -130,6 +134,7 @@ class _Optimizer(core.ParamSet):
             if p._op or p._prev:
                 raise ValueError(f"parameter {i} is the result of {p._op or 'an op'!r}, not a leaf: "
                                  "an optimizer updates leaves, the Values made as Value(x)")
+        params = list({id(p): p for p in params}.values())  # each Value once, where it came first
         super().__init__(params, buffers)
         self.params = params
         self._update(settings)
@@ -162,7 +167,7 @@ class _Optimizer(core.ParamSet):
 class SGD(_Optimizer):
     """torch.optim.SGD: g = grad + weight_decay * p; with momentum, buf = g at the first step,
     then momentum * buf + (1 - dampening) * g, and g = buf (or g + momentum * buf, nesterov);
-    p -= lr * g."""
+    p -= lr * g, once a step for each distinct parameter (a Value named twice is updated once)."""
 
     _RULES = {"lr": _nonnegative, "momentum": _nonnegative, "dampening": _fraction,
               "weight_decay": _nonnegative, "nesterov": _flag}
@@ -193,7 +198,8 @@ class SGD(_Optimizer):
 class Adam(_Optimizer):
     """torch.optim.Adam: g = grad + weight_decay * p; m += (1 - beta1) * (g - m);
     v = beta2 * v + (1 - beta2) * g * g; p -= lr / (1 - beta1**t) * m / (sqrt(v) /
-    sqrt(1 - beta2**t) + eps), at step t = 1, 2, ..."""
+    sqrt(1 - beta2**t) + eps), at step t = 1, 2, ..., once for each distinct parameter (a Value
+    named twice has one m and one v, and is updated once)."""
 
     _decoupled = False
     _RULES = {"lr": _nonnegative, "betas": _betas, "eps": _nonnegative, "weight_decay": _nonnegative}
@@ -214,7 +220,8 @@ class Adam(_Optimizer):
 
 class AdamW(Adam):
     """torch.optim.AdamW: Adam with the weight decay decoupled, p *= 1 - lr * weight_decay
-    before the update, and none in the gradient."""
+    before the update, and none in the gradient; a Value named twice is decayed and updated
+    once, as in Adam."""
 
     _decoupled = True
 

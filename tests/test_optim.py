@@ -496,6 +496,69 @@ def test_numbers_of_any_real_type_are_taken_as_floats():
 
 
 # -----------------------------------------------------------------------------------------
+# tied weights: each distinct parameter taken once, as torch's model.parameters() yields a
+# tied weight once, so a list naming a Value twice updates it once a step
+
+def test_issue_15_a_parameter_listed_twice_is_updated_once():
+    p = Value(1.0)
+    p.grad = 1.0
+    opt = optim.SGD([p, p], lr=0.1)
+    opt.step()
+    assert p.data == 0.9
+
+
+def test_the_parameters_kept_are_the_distinct_ones_in_first_occurrence_order():
+    a, b, c = Value(1.0), Value(2.0), Value(3.0)
+    opt = optim.Adam([b, a, b, c, a, c])
+    assert [id(p) for p in opt.params] == [id(b), id(a), id(c)]
+
+
+@pytest.mark.parametrize("kind, kw", [("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.01)),
+                                      ("Adam", dict(lr=0.05, betas=(0.8, 0.99)))], ids=["sgd", "adam"])
+def test_a_plain_list_naming_parameters_twice(kind, kw):
+    start, grads = _start(3), _grads(3, STEPS)
+    params = [Value(x) for x in start]
+    opt = getattr(optim, kind)([params[0], params[1], params[0], params[2], params[1]], **kw)
+    for g in grads:
+        for p, gi in zip(params, g):
+            p.grad = gi
+        opt.step()
+    _close([p.data for p in params], _reference(kind, start, grads, **kw))
+
+
+@pytest.mark.parametrize("kind", ["SGD", "Adam"])
+def test_a_model_with_a_neuron_reused_updates_it_once(kind):
+    random.seed(3)
+    model = MLP(2, [3, 1], activation="tanh")
+    layer = model.layers[0]
+    layer.neurons[1] = layer.neurons[0]             # the first neuron, used twice
+    params = model.parameters()
+    tied = layer.neurons[0].parameters()
+    distinct = tied + layer.neurons[2].parameters() + model.layers[1].parameters()
+    assert len(params) == len(distinct) + len(tied)
+    lr, b1, b2, eps = 0.05, 0.9, 0.999, 1e-8
+    opt = optim.SGD(params, lr=lr) if kind == "SGD" else optim.Adam(params, lr=lr)
+    x = [Value(0.5), Value(-0.3)]
+    # the formulas, one step at a time over the distinct parameters, carrying Adam's moments
+    want, m, v = [p.data for p in distinct], [0.0] * len(distinct), [0.0] * len(distinct)
+    for t in range(1, 6):
+        out = model(x)
+        opt.zero_grad()
+        out.backward()
+        grads = [p.grad for p in distinct]
+        assert all(g != 0.0 for g in grads[:len(tied)])     # the tied weights do move
+        for i, g in enumerate(grads):
+            if kind == "SGD":
+                want[i] = want[i] - lr * g
+            else:
+                m[i] = b1 * m[i] + (1 - b1) * g
+                v[i] = b2 * v[i] + (1 - b2) * g * g
+                want[i] = want[i] - lr * (m[i] / (1 - b1 ** t)) / (math.sqrt(v[i] / (1 - b2 ** t)) + eps)
+        opt.step()
+        _close([p.data for p in distinct], want)
+
+
+# -----------------------------------------------------------------------------------------
 # schedules
 
 def test_step_lr():
