@@ -118,13 +118,15 @@ class _Optimizer(core.ParamSet):
     """The parameters, checked and each taken once (a Value named twice is one parameter),
     as one C parameter set (csrc/optim_glue.c) with `buffers` state arrays; step() and
     zero_grad() are its C methods. The C set holds the settings too: _RULES names them, and
-    the constructor's settings and every assignment to one go through _update."""
+    the constructor's settings and every assignment to one go through _candidate, which checks
+    them, and _commit, which configures the C set with them and then keeps them."""
 
     _RULES: ClassVar[Mapping[str, Rule]] = {"lr": _nonnegative}
     lr: float
     params: list[Value]
 
     def __init__(self, params: Iterable[Value], settings: Mapping[str, object], buffers: int) -> None:
+        checked = self._candidate(settings)     # before the C set is made (or made again)
         params = list(params)
         if not params:
             raise ValueError("the optimizer got an empty parameter list")
@@ -137,21 +139,26 @@ class _Optimizer(core.ParamSet):
         params = list({id(p): p for p in params}.values())  # each Value once, where it came first
         super().__init__(params, buffers)
         self.params = params
-        self._update(settings)
+        self._commit(checked)
 
     def __setattr__(self, name: str, value: object) -> None:
         if name in self._RULES:
-            self._update({name: value})
+            self._commit(self._candidate({name: value}))
         else:
             object.__setattr__(self, name, value)
 
-    def _update(self, given: Mapping[str, object]) -> None:
-        """Takes the settings given if each passes its rule and, with the settings kept, the
-        rules across them; the C set is configured with the whole, and only then is it kept:
-        a refusal, here or in C, leaves the optimizer as it was."""
+    def _candidate(self, given: Mapping[str, object]) -> dict[str, Any]:
+        """The settings kept with the ones given in their place, if each given passes its rule
+        and the whole the rules across settings: the one check of a constructor's settings
+        and of an assignment."""
         settings = {name: self.__dict__[name] for name in self._RULES if name in self.__dict__}
         settings.update(_checked(self._RULES, given))
         self._agree(settings, given)
+        return settings
+
+    def _commit(self, settings: Mapping[str, Any]) -> None:
+        """Configures the C set with settings, checked, and only then keeps them: a refusal,
+        in the checks or in C, leaves the optimizer as it was."""
         self._configure(settings)
         self.__dict__.update(settings)
 

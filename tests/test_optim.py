@@ -415,6 +415,16 @@ def test_a_bad_setting_assigned_is_refused_and_changes_nothing(kind, setting, ba
     assert [p.data for p in mine] == [p.data for p in twins]
 
 
+def test_a_constructor_call_refused_leaves_the_optimizer_as_it_was():
+    p, q = Value(1.0), Value(5.0)
+    opt = optim.SGD([p], lr=0.5)
+    with pytest.raises(ValueError, match="invalid lr: "):
+        opt.__init__([q], lr=NAN)           # the settings are checked before the C set is remade
+    p.grad = q.grad = 1.0
+    opt.step()
+    assert (p.data, q.data, opt.lr) == (0.5, 5.0, 0.5)
+
+
 @pytest.mark.parametrize("kind, setting, bad", [("SGD", "momentum", NAN), ("SGD", "momentum", -5.0),
                                                 ("SGD", "weight_decay", NAN), ("Adam", "betas", (2.0, 5.0))])
 def test_issue_15_a_bad_setting_assigned_no_longer_makes_the_parameters_nan(kind, setting, bad):
