@@ -8,11 +8,18 @@ and `label`, so micrograd's own Values draw the same way. graphviz is an optiona
 from __future__ import annotations
 
 import importlib
+import re
 from typing import Any
 
 __all__ = ["draw_dot"]
 
 RANKDIRS = ("LR", "RL", "TB", "BT")
+
+# what dot 2.43 cannot take in a label, shown as repr() writes it: control characters but the
+# newline (dot stops reading at a NUL, drops the others from a record and copies them raw into
+# a plain label's SVG, which no XML parser reads then), U+FFFE and U+FFFF (copied raw too; not
+# XML characters) and lone surrogates (no UTF-8 for them, so Python cannot hand them to dot)
+_UNDRAWABLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 # characters with a meaning in a record label (fields, ports, quoting), and the backslash that
 # escapes them; a newline becomes graphviz's centred line break
@@ -30,6 +37,11 @@ def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR",
     Value object appears once, however often it is used. `format` ("svg", "png", ...) and
     `rankdir` ("LR", "TB", ...) are the Digraph's. A graph of more than `max_nodes` Values is
     refused with a ValueError (graphviz's layout takes minutes on tens of thousands of nodes).
+
+    Labels and op names are drawn as `str()` makes them, a newline as a line break. What
+    Graphviz cannot draw is shown as `repr()` writes it: other control characters (`\\x00`,
+    `\\t`), lone surrogates (`\\udc80`), U+FFFE and U+FFFF. None is refused: an odd label
+    should not stop a drawing, and what it shows says what was changed.
 
         >>> from micrograd_c import Value, draw_dot
         >>> x = Value(2.0, label='x')
@@ -63,7 +75,7 @@ def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR",
         op = v._op
         if op:
             target = f"op{i}"
-            dot.node(target, label=graphviz.nohtml(str(op).translate(_TEXT_ESCAPES)))
+            dot.node(target, label=graphviz.nohtml(_shown(str(op)).translate(_TEXT_ESCAPES)))
             dot.edge(target, f"v{i}")
         for k in children[i]:
             dot.edge(f"v{k}", target)
@@ -101,4 +113,10 @@ def _record(v: Any) -> str:
     label = getattr(v, "label", "")
     if label is None or label == "":
         return "{ " + fields + " }"
-    return "{ " + str(label).translate(_RECORD_ESCAPES) + " | " + fields + " }"
+    text = _shown(str(label)).translate(_RECORD_ESCAPES)
+    return "{ " + text + " | " + fields + " }"
+
+
+def _shown(text: str) -> str:
+    """text as the drawing shows it: what dot cannot take (in _UNDRAWABLE) as repr() writes it."""
+    return _UNDRAWABLE.sub(lambda m: repr(m.group())[1:-1], text)

@@ -245,6 +245,68 @@ def test_an_op_with_odd_characters_is_drawn_as_it_is(graphviz, ref):
     assert len(nodes) == 3
 
 
+def drawn(eng, where, text):
+    """The lines dot draws for `text` as a Value's label (its record's fields before data and
+    grad) or as an op's name (its op node), read back from the SVG (which must parse)."""
+    a = eng.Value(1.0)
+    if where == "label":
+        a.label = text
+        root = a
+    else:
+        root = eng.Value(2.0, (a,), text)
+    nodes, edges = svg_graph(draw_dot(root).pipe(format="svg"))
+    records = [t for t in nodes.values() if any(s.startswith("data ") for s in t)]
+    ops = [t for t in nodes.values() if t not in records]
+    if where == "label":
+        assert len(nodes) == 1 and not edges
+        (shown,) = records
+        assert shown[-2:] == ("data 1.0000", "grad 0.0000")   # still three fields
+        return shown[:-2]
+    assert len(records) == 2 and len(edges) == 2
+    (shown,) = ops
+    return shown
+
+
+WHERE = ["label", "op"]
+
+# (text, the lines drawn): control characters but newline, lone surrogates and U+FFFE/U+FFFF
+# as Python's repr() writes them. dot 2.43 stops reading at a NUL, drops C0 characters from a
+# record and copies them into a plain label's SVG raw, which no XML parser reads; it copies
+# U+FFFE/U+FFFF raw too; Python cannot encode a lone surrogate as UTF-8 for dot at all.
+UNDRAWABLE = [
+    ("a\x00b", ("a\\x00b",)),
+    ("\x00", ("\\x00",)),
+    ("a\x01b", ("a\\x01b",)),
+    ("a\tb", ("a\\tb",)),
+    ("a\rb", ("a\\rb",)),
+    ("a\x0bb\x0cc", ("a\\x0bb\\x0cc",)),
+    ("esc\x1b[31m", ("esc\\x1b[31m",)),
+    ("a\x1fb", ("a\\x1fb",)),
+    ("a\x7fb", ("a\\x7fb",)),
+    ("a\x80b\x85c\x9fd", ("a\\x80b\\x85c\\x9fd",)),
+    ("a\r\nb", ("a\\r", "b")),
+    ("a\udc80b", ("a\\udc80b",)),
+    ("\ud83d\ude00", ("\\ud83d\\ude00",)),          # two lone surrogates, not an emoji
+    ("a\ufffeb\uffff", ("a\\ufffeb\\uffff",)),
+]
+
+
+@needs_dot
+@pytest.mark.parametrize("where", WHERE)
+@pytest.mark.parametrize("text, lines", UNDRAWABLE, ids=[repr(t) for t, _ in UNDRAWABLE])
+def test_what_dot_cannot_take_is_shown_as_repr_writes_it(graphviz, either, where, text, lines):
+    assert drawn(either, where, text) == lines
+
+
+def test_ordinary_labels_keep_their_dot_source(graphviz, impl):
+    a = impl.Value(1.0)
+    a.label = "x1*w1 + x2*w2 (é)"
+    out = impl.Value(2.0, (a,), "+ x")
+    source = draw_dot(out).source
+    assert '"{ x1*w1 + x2*w2 (é) | data 1.0000 | grad 0.0000 }"' in source
+    assert '[label="+ x"]' in source
+
+
 def test_a_value_used_twice_is_drawn_once(graphviz, impl):
     a = impl.Value(3.0)
     source = draw_dot(a + a).source
