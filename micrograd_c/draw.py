@@ -22,9 +22,11 @@ RANKDIRS = ("LR", "RL", "TB", "BT")
 _UNDRAWABLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 # characters with a meaning in a record label (fields, ports, quoting), and the backslash that
-# escapes them; a newline becomes graphviz's centred line break
-_RECORD_ESCAPES = str.maketrans({**{c: "\\" + c for c in '\\{}|<>"'}, "\n": "\\n"})
-_TEXT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n"})
+# escapes them; a newline becomes graphviz's centred line break; "&" would start a character
+# entity ("&lt;" is drawn as "<")
+_RECORD_ESCAPES = str.maketrans({**{c: "\\" + c for c in '\\{}|<>"'}, "\n": "\\n",
+                                 "&": "&amp;"})
+_TEXT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "&": "&amp;"})
 
 
 def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR",

@@ -298,6 +298,33 @@ def test_what_dot_cannot_take_is_shown_as_repr_writes_it(graphviz, either, where
     assert drawn(either, where, text) == lines
 
 
+# (text, the lines drawn): what dot reads with a meaning of its own is drawn as it is.
+# Record syntax and backslash escapes, and character entities (dot shows "&lt;" as "<").
+LITERAL = [
+    (WEIRD, (WEIRD,)),
+    ("<html>", ("<html>",)),
+    ("<<b>x</b>>", ("<<b>x</b>>",)),
+    ('<f "x"> \\ |{}', ('<f "x"> \\ |{}',)),
+    ("\\N \\G \\E \\T \\H \\L", ("\\N \\G \\E \\T \\H \\L",)),
+    ("a\\lb\\rc\\nd", ("a\\lb\\rc\\nd",)),
+    ("ends in \\", ("ends in \\",)),
+    ("x\ny", ("x", "y")),                           # a newline is a line break
+    ("&amp;", ("&amp;",)),
+    ("&lt;b&gt;", ("&lt;b&gt;",)),
+    ("&#65;&#x42;", ("&#65;&#x42;",)),
+    ("&nbsp;", ("&nbsp;",)),
+    ("a & b &c", ("a & b &c",)),
+    ("ab é ∑ 😀 \u2028 \xa0 z", ("ab é ∑ 😀 \u2028 \xa0 z",)),
+]
+
+
+@needs_dot
+@pytest.mark.parametrize("where", WHERE)
+@pytest.mark.parametrize("text, lines", LITERAL, ids=[repr(t) for t, _ in LITERAL])
+def test_what_dot_reads_as_syntax_is_drawn_as_it_is(graphviz, either, where, text, lines):
+    assert drawn(either, where, text) == lines
+
+
 def test_ordinary_labels_keep_their_dot_source(graphviz, impl):
     a = impl.Value(1.0)
     a.label = "x1*w1 + x2*w2 (é)"
