@@ -116,6 +116,12 @@ def _record(v: Any) -> str:
     if label is None or label == "":
         return "{ " + fields + " }"
     text = _shown(str(label)).translate(_RECORD_ESCAPES)
+    # dot 2.43 drops the spaces of a record field that starts with a non-ASCII character until
+    # its first ASCII one ("é b" is drawn "éb"); a backslash before that character, which dot
+    # then drops, keeps them
+    start = len(text) - len(text.lstrip(" "))
+    if text[start:start + 1] >= "\x80" and " " in text[start:]:
+        text = text[:start] + "\\" + text[start:]
     return "{ " + text + " | " + fields + " }"
 
 

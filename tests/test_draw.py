@@ -315,6 +315,10 @@ LITERAL = [
     ("&nbsp;", ("&nbsp;",)),
     ("a & b &c", ("a & b &c",)),
     ("ab é ∑ 😀 \u2028 \xa0 z", ("ab é ∑ 😀 \u2028 \xa0 z",)),
+    # dot 2.43 drops a record field's spaces before its first ASCII character
+    ("é b", ("é b",)),
+    ("α β γ", ("α β γ",)),
+    ("  😀 x", ("😀 x",)),
 ]
 
 
@@ -326,11 +330,12 @@ def test_what_dot_reads_as_syntax_is_drawn_as_it_is(graphviz, either, where, tex
 
 
 def test_ordinary_labels_keep_their_dot_source(graphviz, impl):
-    a = impl.Value(1.0)
-    a.label = "x1*w1 + x2*w2 (é)"
-    out = impl.Value(2.0, (a,), "+ x")
+    a, b = impl.Value(1.0), impl.Value(2.0)
+    a.label, b.label = "x1*w1 + x2*w2 (é)", "σ(x)"
+    out = impl.Value(3.0, (a, b), "+ x")
     source = draw_dot(out).source
     assert '"{ x1*w1 + x2*w2 (é) | data 1.0000 | grad 0.0000 }"' in source
+    assert '"{ σ(x) | data 2.0000 | grad 0.0000 }"' in source
     assert '[label="+ x"]' in source
 
 
