@@ -15,6 +15,12 @@ __all__ = ["draw_dot"]
 
 RANKDIRS = ("LR", "RL", "TB", "BT")
 
+# the most characters of a label or op name drawn; a longer one is cut to MAX_LABEL - 1 and "…".
+# Graphviz 2.43's dot cannot read a quoted string with more than 16381 bytes between two
+# backslashes ("longer than 16384?") and fails on the whole graph; MAX_LABEL characters are at
+# most 5 bytes each between backslashes ("&amp;", or 4 of UTF-8).
+MAX_LABEL = 1000
+
 # what dot 2.43 cannot take in a label, shown as repr() writes it: control characters but the
 # newline (dot stops reading at a NUL, drops the others from a record and copies them raw into
 # a plain label's SVG, which no XML parser reads then), U+FFFE and U+FFFF (copied raw too; not
@@ -42,8 +48,9 @@ def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR",
 
     Labels and op names are drawn as `str()` makes them, a newline as a line break. What
     Graphviz cannot draw is shown as `repr()` writes it: other control characters (`\\x00`,
-    `\\t`), lone surrogates (`\\udc80`), U+FFFE and U+FFFF. None is refused: an odd label
-    should not stop a drawing, and what it shows says what was changed.
+    `\\t`), lone surrogates (`\\udc80`), U+FFFE and U+FFFF. One longer than MAX_LABEL = 1000
+    characters is cut to its first 999 and "…" (dot 2.43 cannot read 16 KB of one). None is
+    refused: an odd label should not stop a drawing, and what it shows says what was changed.
 
         >>> from micrograd_c import Value, draw_dot
         >>> x = Value(2.0, label='x')
@@ -126,5 +133,8 @@ def _record(v: Any) -> str:
 
 
 def _shown(text: str) -> str:
-    """text as the drawing shows it: what dot cannot take (in _UNDRAWABLE) as repr() writes it."""
+    """text as the drawing shows it: cut to MAX_LABEL characters, what dot cannot take (in
+    _UNDRAWABLE) as repr() writes it."""
+    if len(text) > MAX_LABEL:
+        text = text[:MAX_LABEL - 1] + "\u2026"
     return _UNDRAWABLE.sub(lambda m: repr(m.group())[1:-1], text)

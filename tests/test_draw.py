@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 
 from _helpers import has_tanh_exp, trace
-from micrograd_c import draw_dot
+from micrograd_c import draw, draw_dot
 
 NO_GRAPHVIZ = "the graphviz Python package is not installed (pip install graphviz)"
 NO_DOT = "Graphviz's dot program is not installed (apt-get install -y graphviz)"
@@ -327,6 +327,39 @@ LITERAL = [
 @pytest.mark.parametrize("text, lines", LITERAL, ids=[repr(t) for t, _ in LITERAL])
 def test_what_dot_reads_as_syntax_is_drawn_as_it_is(graphviz, either, where, text, lines):
     assert drawn(either, where, text) == lines
+
+
+def test_the_label_limit_is_documented(graphviz):
+    assert draw.MAX_LABEL == 1000
+    assert str(draw.MAX_LABEL) in draw.draw_dot.__doc__
+
+
+@needs_dot
+@pytest.mark.parametrize("where", WHERE)
+@pytest.mark.parametrize("size", [16 * 1024, 1024 * 1024], ids=["16KB", "1MB"])
+def test_a_long_label_is_cut_with_an_ellipsis(graphviz, either, where, size):
+    # dot 2.43 reads at most 16381 bytes of a quoted string between backslashes
+    text = "x" * size
+    assert drawn(either, where, text) == ("x" * (draw.MAX_LABEL - 1) + "\u2026",)
+
+
+@needs_dot
+@pytest.mark.parametrize("where", WHERE)
+def test_labels_up_to_the_limit_are_drawn_whole(graphviz, either, where):
+    n = draw.MAX_LABEL
+    assert drawn(either, where, "y" * n) == ("y" * n,)
+    assert drawn(either, where, "y" * (n + 1)) == ("y" * (n - 1) + "\u2026",)
+    assert drawn(either, where, "\U0001f600" * n) == ("\U0001f600" * n,)   # 4 bytes each
+    assert drawn(either, where, "&" * n) == ("&" * n,)
+
+
+@needs_dot
+@pytest.mark.parametrize("where", WHERE)
+def test_a_long_label_is_cut_before_it_is_escaped(graphviz, either, where):
+    n = draw.MAX_LABEL
+    assert drawn(either, where, "\x00" * (2 * n)) == ("\\x00" * (n - 1) + "\u2026",)
+    cut = ("z\n" * n)[:n - 1] + "\u2026"                   # newlines count as characters
+    assert drawn(either, where, "z\n" * (2 * n)) == tuple(cut.split("\n"))
 
 
 def test_ordinary_labels_keep_their_dot_source(graphviz, impl):
