@@ -13,6 +13,7 @@ than Values and floats, ints or bools) goes down micrograd's own fold in nn.py.
 """
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar
 
 from micrograd_c import _pypath
@@ -34,6 +35,11 @@ def calls_of(module: type, neuron: type, layer: type, mlp: type) -> None:
     Module_, Neuron, Layer, MLP = module, neuron, layer, mlp
     for c in (neuron, layer, mlp):
         _CALLS[c] = c.__call__
+
+
+_nn = sys.modules.get("micrograd_c.nn")
+if hasattr(_nn, "MLP"):                 # importlib.reload(_plan), nn loaded: its classes again
+    calls_of(_nn.Module, _nn.Neuron, _nn.Layer, _nn.MLP)
 
 
 def _drop(readers: list[Plan]) -> None:

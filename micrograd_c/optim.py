@@ -7,8 +7,8 @@
         loss.backward()
         opt.step()
 
-step() and zero_grad() are each one C call over the parameters' nodes (csrc/optim.c, where
-the formulas are, as torch.optim documents them). The parameters are leaves: Values made as
+step() and zero_grad() are each one C call over the parameters' nodes (csrc/optim_glue.c; the
+formulas are in csrc/optim.h, as torch.optim documents them). The parameters are leaves: Values made as
 Value(x), as an nn module's are. Each distinct parameter is taken once, in the order it first
 comes: a list that names a Value twice (tied weights, a neuron used twice in a layer) updates
 it once a step, as torch's model.parameters() yields a tied weight once; `opt.params` is that
@@ -32,7 +32,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
-from micrograd_c._glue import core
+from micrograd_c._glue import ValueBase, core
 from micrograd_c.engine import Value
 
 __all__ = ["SGD", "Adam", "AdamW", "StepLR", "CosineAnnealingLR"]
@@ -131,7 +131,7 @@ class _Optimizer(core.ParamSet):
         if not params:
             raise ValueError("the optimizer got an empty parameter list")
         for i, p in enumerate(params):
-            if not isinstance(p, Value):
+            if not isinstance(p, ValueBase):  # a Value of engine.py as loaded before a reload too
                 raise TypeError(f"parameter {i} is a {type(p).__name__}, not a Value")
             if p._op or p._prev:
                 raise ValueError(f"parameter {i} is the result of {p._op or 'an op'!r}, not a leaf: "

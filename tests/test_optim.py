@@ -6,6 +6,7 @@ hand, so the comparison is of the updates alone) and compares the parameters to 
 """
 import math
 import random
+import struct
 
 import pytest
 
@@ -187,6 +188,27 @@ def test_a_float_held_elsewhere_is_never_changed():
     again = p.data
     opt.step()
     assert again == 0.75 and p.data == 0.5 and held == 1.0
+
+
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+                                  lambda ps: optim.Adam(ps, lr=0.1)], ids=["sgd", "adam"])
+def test_no_float_anywhere_changes_under_steps(make):
+    # a float object is immutable: a step writes the parameters' nodes and nothing else, even
+    # with parameters named twice (which once had a step rewrite floats others held)
+    rng = random.Random(3)
+    params = [Value(rng.uniform(-1, 1)) for _ in range(20)]
+    floats = [rng.uniform(-1, 1) for _ in range(2000)]     # floats that just lie around
+    copies = [struct.pack("d", x) for x in floats]
+    opt = make(params + params[::-1] + params[:5])
+    for _ in range(50):
+        held = [p.data for p in params]                     # each a float the user now holds
+        kept = [struct.pack("d", x) for x in held]
+        for p in params:
+            p.grad = rng.uniform(-1, 1)
+        opt.step()
+        assert [struct.pack("d", x) for x in held] == kept
+        assert all(p.data == (p * 1.0).data for p in params)    # a Value and its node agree
+    assert [struct.pack("d", x) for x in floats] == copies
 
 
 def test_data_set_by_hand_between_steps_is_used():
