@@ -33,6 +33,13 @@ def fresh():
     return root
 """
 
+# demo.ipynb's training step, as `python -m micrograd_c.demo` runs it, after a few steps (the
+# first ones map the arena's pages): counted over a few loops only
+DEMO_SETUP = ("from micrograd_c.demo import load_engine, setup, train_step\n"
+              "model, loss = setup(*load_engine('%s'))\n"
+              "for k in range(4): train_step(model, loss, k)")
+STEPS = [("demo training step", DEMO_SETUP, "train_step(model, loss, 5)")]
+
 # cases counted per node of a fresh 100k-node graph, its build's cost (the second statement)
 # taken off: (name, setup, statement, baseline), a few loops only
 PER_NODE = [
@@ -58,7 +65,9 @@ CASES = [
 
 
 def count(code):
-    env = dict(os.environ, PYTHONHASHSEED="0")  # the same dicts, the same counts
+    # the same dicts, the same counts; and NumPy's BLAS on this thread alone: its worker
+    # threads spin for a while after each call, by the clock, and callgrind counts them too
+    env = dict(os.environ, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "cg.out")
         proc = subprocess.run(
@@ -99,6 +108,13 @@ def main(argv=None):
             row.append("%.0f" % (per_iteration(package, setup, stmt, gc_off, n1, n2) - base))
         print("| `%s` | %s |" % (name, " | ".join(row)))
         sys.stdout.flush()
+    for name, setup, stmt in STEPS:
+        if args.only and args.only not in name:
+            continue
+        row = ["%.2f M" % ((per_iteration(package, setup, stmt, gc_off, 1, 3)
+                            - per_iteration(package, setup, "pass", gc_off, 1, 3)) / 1e6)
+               for package, gc_off in engines]
+        print("| %s | %s |" % (name, " | ".join(row)))
     for name, setup, stmt, baseline in PER_NODE:
         if args.only and args.only not in name:
             continue

@@ -37,7 +37,7 @@ def calls_of(module: type, neuron: type, layer: type, mlp: type) -> None:
         _CALLS[c] = c.__call__
 
 
-_nn = sys.modules.get("micrograd_c.nn")
+_nn: Any = sys.modules.get("micrograd_c.nn")
 if hasattr(_nn, "MLP"):                 # importlib.reload(_plan), nn loaded: its classes again
     calls_of(_nn.Module, _nn.Neuron, _nn.Layer, _nn.MLP)
 

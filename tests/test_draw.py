@@ -291,13 +291,6 @@ UNDRAWABLE = [
 ]
 
 
-@needs_dot
-@pytest.mark.parametrize("where", WHERE)
-@pytest.mark.parametrize("text, lines", UNDRAWABLE, ids=[repr(t) for t, _ in UNDRAWABLE])
-def test_what_dot_cannot_take_is_shown_as_repr_writes_it(graphviz, either, where, text, lines):
-    assert drawn(either, where, text) == lines
-
-
 # (text, the lines drawn): what dot reads with a meaning of its own is drawn as it is.
 # Record syntax and backslash escapes, and character entities (dot shows "&lt;" as "<").
 LITERAL = [
@@ -322,10 +315,13 @@ LITERAL = [
 ]
 
 
+# what dot cannot take is shown as repr() writes it; what it reads with a meaning of its own
+# is drawn as it is
 @needs_dot
 @pytest.mark.parametrize("where", WHERE)
-@pytest.mark.parametrize("text, lines", LITERAL, ids=[repr(t) for t, _ in LITERAL])
-def test_what_dot_reads_as_syntax_is_drawn_as_it_is(graphviz, either, where, text, lines):
+@pytest.mark.parametrize("text, lines", UNDRAWABLE + LITERAL,
+                         ids=[repr(t) for t, _ in UNDRAWABLE + LITERAL])
+def test_labels_are_drawn_as_promised(graphviz, either, where, text, lines):
     assert drawn(either, where, text) == lines
 
 
