@@ -2,6 +2,9 @@
 
 Change `micrograd` to `micrograd_c` in your imports; everything else stays as it is.
 """
+# the core first: an interpreter it refuses (micrograd_c._glue) imports nothing more
+from micrograd_c import _glue  # noqa: F401  # isort: skip
+
 from importlib.metadata import PackageNotFoundError, version
 
 from micrograd_c import optim

@@ -35,11 +35,14 @@ def _in_subinterpreter() -> bool:
     return False
 
 
+# before the core is loaded: CPython runs a module's init before an isolated interpreter
+# refuses it, and 3.12 then hands what that init made to the main interpreter's import
+if _in_subinterpreter():
+    raise ImportError(_ONLY_MAIN)
+
 try:
     from micrograd_c import _core as core
 except ImportError as exc:
-    if _in_subinterpreter():    # an isolated one refuses a module such as cffi's
-        raise ImportError(_ONLY_MAIN) from exc
     if importlib.util.find_spec("micrograd_c._core") is None:  # a checkout never built
         raise ImportError(
             "micrograd_c's C core is not built here (%s). Install it with `pip install .` and run "
