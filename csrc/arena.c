@@ -49,6 +49,14 @@
  *        deallocation runs), so the node lets go of it and gets a new Value if one is asked
  *        for; no reference to a dying Value is ever taken;
  *     d. makes an object consistent before it drops references it held (forget_kids).
+ * 11. Python backward rules. A node whose Value was given a `_backward` callable carries
+ *     MG_OP_PY in its op byte, and every node built on it MG_OP_PY_BELOW; the Value of such a
+ *     node keeps its children's Values (as micrograd's _prev does), so a callable lives as long
+ *     as anything above its node. The sweep (ops.c) stops at an MG_OP_PY node, with its
+ *     children marked, and the glue calls the callable, then resumes it. While a sweep is
+ *     stopped, mg_arena.sweeping holds every collection off (mg_begin, mg_collect: the marks
+ *     are the sweep's, and blocks must not move), nodes may still be appended, and a second
+ *     sweep is refused (MG_BUSY); a sweep abandoned (the callable raised) clears its marks.
  */
 #define _DEFAULT_SOURCE             /* MAP_ANON from <sys/mman.h> under -std=c11 */
 #include "arena.h"
@@ -218,7 +226,7 @@ static void collect(void) {
 void mg_collect_due(void) { collect(); }
 
 int mg_collect(void) {
-    collect();
+    if (!mg_arena.sweeping) collect();     /* else when the sweep is over (note 11) */
     return MG_OK;
 }
 
@@ -245,7 +253,7 @@ int64_t mg_spare_bytes(void) { return (int64_t)mg_arena.nspare * (int64_t)BLOCK_
 
 double mg_data(mg_id n) { mg_block *b = mg_block_of(n); return b ? b->data[MG_OFF(n)] : NAN; }
 double mg_grad(mg_id n) { mg_block *b = mg_block_of(n); return b ? b->grad[MG_OFF(n)] : NAN; }
-int mg_op(mg_id n) { mg_block *b = mg_block_of(n); return b ? b->op[MG_OFF(n)] : -1; }
+int mg_op(mg_id n) { mg_block *b = mg_block_of(n); return b ? mg_op_at(b, MG_OFF(n)) : -1; }
 double mg_aux(mg_id n) { mg_block *b = mg_block_of(n); return b ? b->aux[MG_OFF(n)] : NAN; }
 
 mg_id mg_child(mg_id n, int which) {

@@ -17,6 +17,12 @@
 #define MG_OFF(n) ((uint32_t)((n) & (MG_BLOCK - 1)))
 #define MG_ERR(status) (((mg_id)1 << MG_ERROR_SHIFT) + (status))
 
+/* Flags in a node's op byte, above its enum mg_op (design note 11 in arena.c). */
+#define MG_OP_PY 0x80u          /* its backward is its Value's Python callable, not its op's rule */
+#define MG_OP_PY_BELOW 0x40u    /* it, or a node below it, has a Python backward: its Value keeps
+                                 * its children's Values, as micrograd's _prev does */
+#define MG_OP_MASK 0x3fu        /* the enum mg_op */
+
 typedef struct mg_block {
     uint64_t seq;               /* creation order of blocks: children lie in older ones */
     uint32_t slot;              /* where ids find it */
@@ -31,7 +37,7 @@ typedef struct mg_block {
     void *value[MG_BLOCK];      /* the node's live Value (borrowed; the glue's), or NULL */
     int32_t kid0[MG_BLOCK];     /* children ids, -1 where none */
     int32_t kid1[MG_BLOCK];
-    uint8_t op[MG_BLOCK];       /* enum mg_op */
+    uint8_t op[MG_BLOCK];       /* enum mg_op, with the MG_OP_PY flags (mg_op_at reads the op) */
     uint8_t mark[MG_BLOCK];     /* marks of a sweep in progress: all zero between calls */
 } mg_block;
 
@@ -50,6 +56,9 @@ typedef struct {
     uint32_t nspare, sparecap;
     uint64_t epoch;             /* bumped when a Value changes node: nn plans check it */
     int64_t collections;
+    int sweeping;               /* a backward sweep is paused for Python: no collection runs */
+    int python_rules;           /* a Python backward was ever given: the flags of note 11 may be
+                                 * set (until then, nothing looks for them) */
 } mg_arena_t;
 
 extern mg_arena_t mg_arena;
@@ -70,8 +79,11 @@ static inline mg_block *mg_live_block(mg_id n) { return mg_arena.slot[(uint64_t)
  * pointers to blocks taken before are no longer valid. */
 void mg_collect_due(void);
 static inline void mg_begin(void) {
-    if (mg_arena.since >= mg_arena.wait) mg_collect_due();
+    if (mg_arena.since >= mg_arena.wait && !mg_arena.sweeping) mg_collect_due();
 }
+
+/* The op of node i of block b, without its flags. */
+static inline int mg_op_at(const mg_block *b, uint32_t i) { return b->op[i] & MG_OP_MASK; }
 
 /* A block with room for n more nodes (n <= MG_BLOCK): the current one, or a new one. NULL
  * when out of memory. Nodes appended to it come after every node that exists. */

@@ -47,7 +47,9 @@ enum mg_status {
     MG_DOMAIN,                  /* negative number to a fractional power: ValueError */
     MG_LOG_DOMAIN,              /* log of 0.0 or of a negative number: ValueError, as math.log */
     MG_BADID,                   /* not the id of a live node: ValueError */
-    MG_STALE                    /* an nn plan whose parameters' nodes changed: make it again */
+    MG_STALE,                   /* an nn plan whose parameters' nodes changed: make it again */
+    MG_BUSY,                    /* backward() while another one is stopped at a Python rule */
+    MG_PYTHON                   /* a sweep stopped at a node whose rule is Python's (ops.h) */
 };
 
 /* --- the op table (ops.c) --- */
@@ -62,8 +64,7 @@ int mg_op(mg_id n);
 double mg_aux(mg_id n);                 /* the exponent of a pow, the tag of a custom node */
 mg_id mg_child(mg_id n, int which);     /* which = 0 or 1, hidden ones included; -1: none */
 
-/* --- backward (ops.c) --- */
-int mg_backward(mg_id root);            /* root.grad = 1, then += into everything it reaches */
+/* --- backward (ops.c; the sweep itself is the glue's: ops.h) --- */
 int mg_backward_node(mg_id n);          /* n's local chain rule only (the lecture's _backward()) */
 
 /* --- lifetime (arena.c; the design note there) --- */

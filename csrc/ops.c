@@ -7,6 +7,8 @@
  */
 #include "ops.h"
 
+#include <string.h>
+
 /* CPython's float_pow, case for case (Objects/floatobject.c), over libm's pow. */
 int mg_py_pow(double x, double k, double *out) {
     int negate = 0;
@@ -67,6 +69,15 @@ int mg_op_arity(int op) { return known(op) ? mg_ops[op].arity : -1; }
 // ----------------------------------------------------------------------------
 // building (each call: mg_begin, then the forward, then its nodes)
 
+/* MG_OP_PY_BELOW where node n, of block k (NULL: no node), has a Python backward at or below
+ * it: the flag a node built on it takes (arena.c, note 11); none before any was given. */
+static inline uint8_t below(const mg_block *k, mg_id n) {
+    return k && (k->op[MG_OFF(n)] & (MG_OP_PY | MG_OP_PY_BELOW)) ? MG_OP_PY_BELOW : 0;
+}
+static inline uint8_t below2(const mg_block *ka, mg_id a, const mg_block *kb, mg_id b) {
+    return mg_arena.python_rules ? below(ka, a) | below(kb, b) : 0;
+}
+
 mg_id mg_build_leaf(double x) {
     mg_begin();
     mg_block *w = mg_room(1);
@@ -81,7 +92,7 @@ mg_id mg_build(int op, mg_id a, mg_id b, double aux) {
     int st = mg_ops[op].forward(ka->data[MG_OFF(a)], kb ? kb->data[MG_OFF(b)] : 0.0, aux, &x);
     if (st) return MG_ERR(st);
     mg_block *w = mg_room(1);
-    return w ? mg_push(w, (uint8_t)op, x, aux, a, b) : MG_ERR(MG_NOMEM);
+    return w ? mg_push(w, (uint8_t)op | below2(ka, a, kb, b), x, aux, a, b) : MG_ERR(MG_NOMEM);
 }
 
 /* a op k as micrograd's Value(k) then the op: the number's leaf, then the node. */
@@ -95,7 +106,7 @@ mg_id mg_build_k(int op, mg_id a, double k) {
     mg_block *w = mg_room(2);
     if (!w) return MG_ERR(MG_NOMEM);
     mg_id leaf = mg_push(w, MG_LEAF, k, 0.0, -1, -1);
-    return mg_push(w, (uint8_t)op, x, 0.0, a, leaf);
+    return mg_push(w, (uint8_t)op | below2(ka, a, NULL, -1), x, 0.0, a, leaf);
 }
 
 /* a ** k whose k - 1 is k1 (Python's int arithmetic, exact), the tag naming it in Python. */
@@ -109,15 +120,17 @@ mg_id mg_build_named_pow(mg_id a, double k, double k1, double tag) {
     mg_block *w = mg_room(2);
     if (!w) return MG_ERR(MG_NOMEM);
     mg_id hidden = mg_push(w, MG_LEAF, k1, tag, -1, -1);
-    return mg_push(w, MG_POW_NAMED, x, k, a, hidden);
+    return mg_push(w, MG_POW_NAMED | below2(ka, a, NULL, -1), x, k, a, hidden);
 }
 
 mg_id mg_build_custom(double x, mg_id a, mg_id b, double tag) {
     mg_begin();
-    if ((a >= 0 && !mg_block_of(a)) || (b >= 0 && !mg_block_of(b))) return MG_ERR(MG_BADID);
+    mg_block *ka = a < 0 ? NULL : mg_block_of(a), *kb = b < 0 ? NULL : mg_block_of(b);
+    if ((a >= 0 && !ka) || (b >= 0 && !kb)) return MG_ERR(MG_BADID);
+    uint8_t flags = below2(ka, a, kb, b);
     if (a < 0) a = b, b = -1;
     mg_block *w = mg_room(1);
-    return w ? mg_push(w, MG_CUSTOM, x, tag, a, b) : MG_ERR(MG_NOMEM);
+    return w ? mg_push(w, MG_CUSTOM | flags, x, tag, a, b) : MG_ERR(MG_NOMEM);
 }
 
 // ----------------------------------------------------------------------------
@@ -139,56 +152,96 @@ static inline void mark_kid(int32_t k) {
     c->pending = 1;
 }
 
-/* Node i of block b: its op's rule into its children (ka, kb). */
-static inline int local_backward(const mg_block *b, uint32_t i, mg_ref ka, mg_ref kb) {
-    mg_backward_fn rule = mg_ops[b->op[i]].backward;
+/* Node i of block b, of op op (its flags off): op's rule into its children (ka, kb). */
+static inline int local_backward(int op, const mg_block *b, uint32_t i, mg_ref ka, mg_ref kb) {
+    mg_backward_fn rule = mg_ops[op].backward;
     return rule ? rule(b->grad[i], b->data[i], b->aux[i], ka, kb) : MG_OK;
 }
 
-int mg_backward(mg_id root) {
+/* Node i of block b, whose op byte has flags (note 11): its children marked, and its op's
+ * rule run unless its rule is Python's. 1 when it is: the sweep stops there. */
+static MG_COLD int flagged(const mg_block *b, uint32_t i, int *status) {
+    int32_t k0 = b->kid0[i], k1 = b->kid1[i];
+    int python = b->op[i] & MG_OP_PY;
+    if (!python) {
+        int st = local_backward(mg_op_at(b, i), b, i, ref_of(k0), ref_of(k1));
+        if (st && !*status) *status = st;
+    }
+    if (k0 >= 0) mark_kid(k0);
+    if (k1 >= 0) mark_kid(k1);
+    return python;
+}
+
+int mg_sweep_begin(mg_sweep_t *s, mg_id root) {
+    if (mg_arena.sweeping) return MG_BUSY;
     mg_block *rb = mg_block_of(root);
     if (!rb) return MG_BADID;
-    mg_block *const *slots = mg_arena.slot, *const *order = mg_arena.order;  /* nothing moves them here */
     uint32_t r = MG_OFF(root);
-    int status = MG_OK;
     rb->grad[r] = 1.0;
     rb->mark[r] = 1;
     rb->pending = 1;
-    for (uint32_t pos = rb->pos + 1; pos-- > 0;) {     /* a block with nothing marked: one test */
+    *s = (mg_sweep_t){rb->pos, r + 1, MG_OK, -1};
+    mg_arena.sweeping = 1;
+    return MG_OK;
+}
+
+int mg_sweep(mg_sweep_t *s) {
+    /* nothing moves these until the return: Python runs only between calls. The state is
+     * copied to locals: a byte store (a mark) may alias *s, and would force reloads */
+    mg_block *const *slots = mg_arena.slot, *const *order = mg_arena.order;
+    uint32_t first = s->i;                          /* where the first block goes on from */
+    int status = s->status;
+    for (uint32_t pos = s->pos + 1; pos-- > 0; first = MG_BLOCK) {  /* nothing marked: one test */
         mg_block *b = order[pos];
-        if (!b->pending) continue;
-        for (uint32_t i = b == rb ? r + 1 : b->used; i-- > 0;) {
-            if (!b->mark[i]) continue;
-            b->mark[i] = 0;
-            /* every load before the first store: a byte store (a mark) may alias anything,
-             * and would force the loads again */
-            int32_t k0 = b->kid0[i], k1 = b->kid1[i];
-            uint8_t op = b->op[i];
-            if (op == MG_MUL || op == MG_ADD) {         /* the commonest: two children, inline */
-                mg_block *c0 = slots[(uint32_t)k0 >> MG_BLOCK_SHIFT], *c1 = slots[(uint32_t)k1 >> MG_BLOCK_SHIFT];
-                uint32_t o0 = MG_OFF(k0), o1 = MG_OFF(k1);
-                mg_ref ka = {&c0->data[o0], &c0->grad[o0]}, kb = {&c1->data[o1], &c1->grad[o1]};
-                if (op == MG_MUL) mg_mul_backward(b->grad[i], 0.0, 0.0, ka, kb);
-                else mg_add_backward(b->grad[i], 0.0, 0.0, ka, kb);
-                c0->mark[o0] = 1;
-                c1->mark[o1] = 1;
-                c0->pending = 1;
-                c1->pending = 1;
-                continue;
+        if (b->pending) {
+            for (uint32_t i = first < b->used ? first : b->used; i-- > 0;) {
+                if (!b->mark[i]) continue;
+                b->mark[i] = 0;
+                /* every load before the first store, for the same reason */
+                int32_t k0 = b->kid0[i], k1 = b->kid1[i];
+                uint8_t op = b->op[i];
+                if (op == MG_MUL || op == MG_ADD) {     /* the commonest: two children, inline */
+                    mg_block *c0 = slots[(uint32_t)k0 >> MG_BLOCK_SHIFT], *c1 = slots[(uint32_t)k1 >> MG_BLOCK_SHIFT];
+                    uint32_t o0 = MG_OFF(k0), o1 = MG_OFF(k1);
+                    mg_ref ka = {&c0->data[o0], &c0->grad[o0]}, kb = {&c1->data[o1], &c1->grad[o1]};
+                    if (op == MG_MUL) mg_mul_backward(b->grad[i], 0.0, 0.0, ka, kb);
+                    else mg_add_backward(b->grad[i], 0.0, 0.0, ka, kb);
+                    c0->mark[o0] = 1;
+                    c1->mark[o1] = 1;
+                    c0->pending = 1;
+                    c1->pending = 1;
+                    continue;
+                }
+                if (op > MG_OP_MASK) {                  /* flagged (note 11): rare */
+                    if (flagged(b, i, &status)) {       /* Python's turn: on below i after */
+                        *s = (mg_sweep_t){pos, i, status, (mg_id)b->slot << MG_BLOCK_SHIFT | i};
+                        return MG_PYTHON;
+                    }
+                    continue;
+                }
+                int st = local_backward(op, b, i, ref_of(k0), ref_of(k1));
+                if (st && !status) status = st;
+                if (k0 >= 0) mark_kid(k0);
+                if (k1 >= 0) mark_kid(k1);
             }
-            int st = local_backward(b, i, ref_of(k0), ref_of(k1));
-            if (st && !status) status = st;
-            if (k0 >= 0) mark_kid(k0);
-            if (k1 >= 0) mark_kid(k1);
+            b->pending = 0;             /* children lie below their parents: all visited */
         }
-        b->pending = 0;                 /* children lie below their parents: all visited */
     }
+    mg_arena.sweeping = 0;
     return status;
+}
+
+void mg_sweep_abort(mg_sweep_t *s) {
+    for (uint32_t pos = s->pos + 1; pos-- > 0;) {
+        mg_block *b = mg_arena.order[pos];
+        if (b->pending) memset(b->mark, 0, b->used), b->pending = 0;
+    }
+    mg_arena.sweeping = 0;
 }
 
 int mg_backward_node(mg_id n) {
     mg_block *b = mg_block_of(n);
     if (!b) return MG_BADID;
     uint32_t i = MG_OFF(n);
-    return local_backward(b, i, ref_of(b->kid0[i]), ref_of(b->kid1[i]));
+    return local_backward(mg_op_at(b, i), b, i, ref_of(b->kid0[i]), ref_of(b->kid1[i]));
 }

@@ -33,6 +33,31 @@ typedef struct {
 
 extern const mg_op_info mg_ops[];      /* MG_OP_COUNT rows (unsized here, so ops.c can assert it) */
 
+/* A function kept out of line, off a hot loop's path (gcc and clang; others ignore it). */
+#if defined(__GNUC__)
+#define MG_COLD __attribute__((noinline, cold))
+#else
+#define MG_COLD
+#endif
+
+/* A backward sweep that can stop for Python: root.grad = 1, then += into everything it
+ * reaches, node by node down the arena (design notes 1 and 11 in arena.c). */
+typedef struct {
+    uint32_t pos;               /* the block being swept (its index in mg_arena.order) */
+    uint32_t i;                 /* its nodes below this one are still to be looked at */
+    int status;                 /* the first status a rule returned */
+    mg_id stopped;              /* the MG_OP_PY node whose Python rule is due */
+} mg_sweep_t;
+
+/* Starts a sweep from root: MG_OK, MG_BADID, or MG_BUSY while another one is stopped. */
+int mg_sweep_begin(mg_sweep_t *s, mg_id root);
+/* Runs the sweep on: MG_PYTHON when it stops at s->stopped (its children marked, its rule
+ * not run: the caller runs it, then calls this again); else it is over, and returns the
+ * first status a rule returned. Pointers to blocks are read again at each call. */
+int mg_sweep(mg_sweep_t *s);
+/* Ends a stopped sweep without going on: its marks cleared, grads as they are. */
+void mg_sweep_abort(mg_sweep_t *s);
+
 /* x ** k with Python float semantics (CPython's float_pow): a status and the result. */
 int mg_py_pow(double x, double k, double *out);
 

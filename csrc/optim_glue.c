@@ -53,7 +53,7 @@ static int read_params(params_box *box) {
         mg_id id = AS_VALUE(o)->id;
         if (id < 0) return unbound(o), -1;
         mg_block *b = mg_live_block(id);
-        if (b->op[MG_OFF(id)] != MG_LEAF) {
+        if (mg_op_at(b, MG_OFF(id)) != MG_LEAF) {
             PyErr_Format(PyExc_ValueError, "parameter %u is not a leaf but the result of an op: an "
                          "optimizer updates leaves, the Values made as Value(x)", (unsigned)i);
             return -1;

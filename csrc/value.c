@@ -28,6 +28,7 @@ typedef struct {
     PyObject *kids[2];          /* the children's Values, kept from the first _prev on: they
                                  * live as long as this one, as micrograd's do */
     int nkids;                  /* how many of kids hold one; -1 until _prev is first asked */
+    PyObject *backward;         /* a Python _backward given to it (arena.c, note 11), or NULL */
     PyObject *weakrefs;
 } mg_value;
 /* The attribute dict is the Python subclass's (engine.Value's), so that CPython manages it
@@ -119,13 +120,33 @@ static void detach(mg_value *v) {
     v->id = -1;
 }
 
+static int children_of(PyObject *self, PyObject *kids[2]);
+
+/* Whether node n (an id or -1) has a Python backward at or below it (arena.c, note 11). */
+static inline int python_below(mg_id n) {
+    return mg_arena.python_rules && n >= 0 && (mg_live_block(n)->op[MG_OFF(n)] & (MG_OP_PY | MG_OP_PY_BELOW));
+}
+
+/* Note 11: where v's node was built on a Python backward (the builders flag it), v keeps its
+ * children's Values, as micrograd's _prev keeps them: the callables live in those Values.
+ * 0, or -1 with an exception. */
+static int keep_kids_below(mg_value *v) {
+    if (!(mg_live_block(v->id)->op[MG_OFF(v->id)] & MG_OP_PY_BELOW)) return 0;
+    PyObject *kids[2];
+    int count = children_of((PyObject *)v, kids);
+    for (int k = 0; k < count; k++) Py_DECREF(kids[k]);
+    return count < 0 ? -1 : 0;
+}
+static inline int keep_python_below(mg_value *v) { return mg_arena.python_rules ? keep_kids_below(v) : 0; }
+
 /* out, given node id; or, for a failed build, nothing and the build's exception. */
-static PyObject *finish(mg_value *out, mg_id id) {
+static inline PyObject *finish(mg_value *out, mg_id id) {
     if (id >= MG_ERR(0)) {
         Py_DECREF(out);
         return raise_status((int)(id - MG_ERR(0)));
     }
     attach(out, id);
+    if (keep_python_below(out)) Py_CLEAR(out);
     return (PyObject *)out;
 }
 
@@ -138,6 +159,7 @@ static void rebind(mg_value *v, mg_id id) {
     if (had_node) {
         mg_arena.epoch++;
         forget_kids(v);             /* can run Python: only once v holds its new node */
+        Py_CLEAR(v->backward);      /* micrograd's __init__ resets _backward too */
     }
 }
 
@@ -324,6 +346,7 @@ static int value_init(PyObject *self, PyObject *args, PyObject *kwds) {
         return -1;
     }
     rebind(AS_VALUE(self), id);
+    if (keep_python_below(AS_VALUE(self))) return -1;
     if (label) {
         int has_label = PyObject_IsTrue(label);
         if (has_label < 0 || (has_label && PyObject_SetAttrString(self, "label", label))) return -1;
@@ -341,6 +364,7 @@ static void value_dealloc(PyObject *self) {
     detach(v);                          /* first: weakref callbacks can run Python (note 10) */
     if (v->weakrefs) PyObject_ClearWeakRefs(self);
     forget_kids(v);
+    Py_CLEAR(v->backward);
     ((freefunc)PyType_GetSlot(type, Py_tp_free))(self);
     Py_DECREF(type);
 }
@@ -348,12 +372,14 @@ static void value_dealloc(PyObject *self) {
 static int value_traverse(PyObject *self, visitproc visit, void *arg) {
     Py_VISIT(AS_VALUE(self)->kids[0]);
     Py_VISIT(AS_VALUE(self)->kids[1]);
+    Py_VISIT(AS_VALUE(self)->backward);
     Py_VISIT(Py_TYPE(self));            /* the dict is the subclass's: CPython visits it */
     return 0;
 }
 
 static int value_clear(PyObject *self) {
     forget_kids(AS_VALUE(self));
+    Py_CLEAR(AS_VALUE(self)->backward);
     return 0;
 }
 
@@ -425,7 +451,7 @@ static int children_of(PyObject *self, PyObject *kids[2]) {
         mg_block *b = mg_live_block(n);
         uint32_t i = MG_OFF(n);
         mg_id ids[2] = {b->kid0[i], b->kid1[i]};
-        int arity = mg_ops[b->op[i]].arity, need = 0;
+        int arity = mg_ops[mg_op_at(b, i)].arity, need = 0;
         count = 0;
         for (int k = 0; k < arity; k++) count += ids[k] >= 0;
         for (int k = 0; k < count; k++)                 /* a + a: one Value for both */
@@ -715,8 +741,9 @@ static PyObject *glue_net_call(PyObject *module, PyObject *args) {
         PyObject *o = is_list ? PyList_GetItem(x, i) : PyTuple_GetItem(x, i);
         if (!o) goto fallback;          /* the list got shorter meanwhile */
         if (Py_TYPE(o) == value_type) { /* a subclass may have its own __rmul__: the fold's */
-            if ((ids[i] = AS_VALUE(o)->id) < 0) goto fallback;
-            continue;
+            if ((ids[i] = AS_VALUE(o)->id) < 0 || python_below(ids[i])) goto fallback;
+            continue;                   /* (with a Python backward below, every node needs its
+                                         * Value: micrograd's fold makes them) */
         }
         if (plain_number(o, &nums[i]) <= 0) goto fallback;
         ids[i] = -1;
@@ -777,6 +804,57 @@ static PyObject *glue_after_gc(PyObject *module, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* backward(value): value.grad = 1, then += into everything it reaches, a node's Python
+ * _backward at its node's turn (arena.c, note 11). An exception a callable raises propagates
+ * as it is, the grads as far as the sweep got. */
+static PyObject *glue_backward(PyObject *module, PyObject *self) {
+    (void)module;
+    if (!is_value(self)) return type_error(PyExc_TypeError, "backward: not a Value: %U", self);
+    if (AS_VALUE(self)->id < 0) return unbound(self);
+    mg_sweep_t sweep;
+    int status = mg_sweep_begin(&sweep, AS_VALUE(self)->id);
+    if (status) return raise_status(status);
+    while ((status = mg_sweep(&sweep)) == MG_PYTHON) {
+        mg_value *v = live_value_of(sweep.stopped);
+        PyObject *fn = v ? v->backward : NULL;     /* none: its Value was given another node */
+        if (!fn) continue;
+        Py_INCREF(fn);
+        PyObject *r = PyObject_CallObject(fn, NULL);
+        Py_DECREF(fn);
+        if (!r) {
+            mg_sweep_abort(&sweep);
+            return NULL;
+        }
+        Py_DECREF(r);
+    }
+    return status ? raise_status(status) : (Py_INCREF(Py_None), Py_None);
+}
+
+/* set_backward(value, fn): fn is value's node's backward from now on, in place of its op's. */
+static PyObject *glue_set_backward(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *self, *fn;
+    if (!PyArg_ParseTuple(args, "OO:set_backward", &self, &fn)) return NULL;
+    if (!is_value(self)) return type_error(PyExc_TypeError, "set_backward: not a Value: %U", self);
+    if (!PyCallable_Check(fn)) return type_error(PyExc_TypeError, "_backward must be callable, not %U", fn);
+    mg_value *v = AS_VALUE(self);
+    if (v->id < 0) return unbound(self);
+    set_ref(&v->backward, fn);          /* drops the one before: can run Python */
+    if (v->id < 0) return unbound(self);
+    mg_live_block(v->id)->op[MG_OFF(v->id)] |= MG_OP_PY;
+    mg_arena.python_rules = 1;
+    Py_RETURN_NONE;
+}
+
+/* get_backward(value): the Python _backward value's node runs, or None for its op's rule. */
+static PyObject *glue_get_backward(PyObject *module, PyObject *self) {
+    (void)module;
+    if (!is_value(self)) return type_error(PyExc_TypeError, "get_backward: not a Value: %U", self);
+    PyObject *fn = AS_VALUE(self)->backward ? AS_VALUE(self)->backward : Py_None;
+    Py_INCREF(fn);
+    return fn;
+}
+
 #include "optim_glue.c"     /* ParamSet, the optimizers' C base */
 
 static PyMethodDef glue_functions[] = {
@@ -786,6 +864,9 @@ static PyMethodDef glue_functions[] = {
     {"net_call", glue_net_call, METH_VARARGS, "net_call(plan, x): the plan's output, NotImplemented or None"},
     {"epoch", glue_epoch, METH_NOARGS, "epoch(): bumped whenever a Value changes node"},
     {"after_gc", glue_after_gc, METH_VARARGS, "after_gc(phase, info): gc.callbacks' hook"},
+    {"backward", glue_backward, METH_O, "backward(value): the sweep, Python rules included"},
+    {"set_backward", glue_set_backward, METH_VARARGS, "set_backward(value, fn): a Python _backward"},
+    {"get_backward", glue_get_backward, METH_O, "get_backward(value): its Python _backward or None"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -96,6 +96,9 @@ def exception(status: int) -> Exception:
         return ValueError("negative number cannot be raised to a fractional power")
     if status == lib.MG_LOG_DOMAIN:
         return ValueError(_LOG_DOMAIN_MESSAGE)
+    if status == lib.MG_BUSY:
+        return RuntimeError("backward() cannot start while another backward() is stopped at a "
+                            "Python _backward (from inside one, or from another thread meanwhile)")
     return ValueError("micrograd_c: not a live node (status %d)" % status)
 
 

@@ -6,7 +6,7 @@ backward() is one C call. Its storage and hottest operators come from a C base t
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from micrograd_c import _pypath
 from micrograd_c._glue import ValueBase, check, core, lib, raise_status
@@ -50,19 +50,23 @@ class Value(ValueBase):
         return other * self**-1
 
     def backward(self) -> None:
-        """Sets this node's grad to 1 and adds d(self)/d(node) into every node it reaches."""
-        check(lib.mg_backward(self._id))
+        """Sets this node's grad to 1 and adds d(self)/d(node) into every node it reaches, in
+        micrograd's order: a node's rule runs after every node that uses it. One C sweep; a
+        node given a Python _backward has it called at its turn."""
+        _sweep(self)
 
     @property
     def _backward(self) -> Callable[[], None]:
-        """This node's local chain rule alone, to call by hand as in the lecture."""
-        return self._local_backward
+        """This node's local chain rule alone, to call by hand as in the lecture: the callable
+        given to it, or its op's rule in C."""
+        fn: Optional[Callable[[], None]] = core.get_backward(self)
+        return self._local_backward if fn is None else fn
 
     @_backward.setter
-    def _backward(self, fn: object) -> None:
-        raise AttributeError(
-            "micrograd_c computes backward in C and cannot run a Python _backward; build the op "
-            "from Value's operations (+, *, **, relu, tanh, exp) instead")
+    def _backward(self, fn: Callable[[], None]) -> None:
+        # the lecture's way to add an op: backward() calls fn at this node's turn, in place
+        # of the op's rule (csrc/arena.c, design note 11)
+        core.set_backward(self, fn)
 
     def _local_backward(self) -> None:
         check(lib.mg_backward_node(self._id))
@@ -86,5 +90,7 @@ def _restore(cls: type[Value], data: float, grad: float, state: dict[str, Any]) 
     v.__dict__.update(state)
     return v
 
+
+_sweep = core.backward
 
 core.install(Value, _pypath.real, _pypath.binary, _pypath.power, raise_status, _pypath.tag)

@@ -1,4 +1,5 @@
-"""The README's "Beyond micrograd" examples, run as doctests: what it shows is what runs."""
+"""The README's examples ("Adding your own op", "Beyond micrograd"), run as doctests: what it
+shows is what runs."""
 import doctest
 import pathlib
 import re
@@ -9,11 +10,11 @@ import pytest
 README = pathlib.Path(__file__).parent.parent / "README.md"
 
 
-def _section():
+def _section(heading="## Beyond micrograd"):
     if not README.exists():
         pytest.skip("no README.md beside tests/ (run from the checkout)")
     text = README.read_text()
-    start = text.index("## Beyond micrograd")
+    start = text.index(heading)
     end = text.index("\n## ", start + 1)
     # the ```python blocks of the section, one doctest
     return "\n".join(re.findall(r"```python\n(.*?)```", text[start:end], re.S))
@@ -28,3 +29,17 @@ def test_beyond_micrograd_examples():
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     runner.run(test)
     assert runner.failures == 0, f"{runner.failures} README example(s) failed (see above)"
+
+
+def test_adding_your_own_op_example():
+    from micrograd_c import Value
+
+    test = doctest.DocTestParser().get_doctest(_section("## Adding your own op"), {},
+                                               "README: Adding your own op", str(README), 0)
+    runner = doctest.DocTestRunner()
+    try:
+        runner.run(test)
+    finally:
+        if "sin" in vars(Value):            # the example adds it, as a user would
+            del Value.sin
+    assert runner.tries > 5 and runner.failures == 0, "the README's example failed (see above)"
