@@ -50,9 +50,9 @@
  *        for; no reference to a dying Value is ever taken;
  *     d. makes an object consistent before it drops references it held (forget_kids).
  * 11. Python backward rules. A node whose Value was given a `_backward` callable carries
- *     MG_OP_PY in its op byte, and every node built on it MG_OP_PY_BELOW; the Value of such a
- *     node keeps its children's Values (as micrograd's _prev does), so a callable lives as long
- *     as anything above its node. The sweep (ops.c) stops at an MG_OP_PY node, with its
+ *     MG_OP_PY in its op byte. A Value made by an op on such a Value, or on one made so, keeps
+ *     its children's Values (as micrograd's _prev does; value.c's `below`), so a callable lives
+ *     as long as any Value above its node. The sweep (ops.c) stops at an MG_OP_PY node, with its
  *     children marked, and the glue calls the callable, then resumes it. While a sweep is
  *     stopped, mg_arena.sweeping holds every collection off (mg_begin, mg_collect: the marks
  *     are the sweep's, and blocks must not move), nodes may still be appended, and a second

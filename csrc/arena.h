@@ -17,11 +17,10 @@
 #define MG_OFF(n) ((uint32_t)((n) & (MG_BLOCK - 1)))
 #define MG_ERR(status) (((mg_id)1 << MG_ERROR_SHIFT) + (status))
 
-/* Flags in a node's op byte, above its enum mg_op (design note 11 in arena.c). */
-#define MG_OP_PY 0x80u          /* its backward is its Value's Python callable, not its op's rule */
-#define MG_OP_PY_BELOW 0x40u    /* it, or a node below it, has a Python backward: its Value keeps
-                                 * its children's Values, as micrograd's _prev does */
-#define MG_OP_MASK 0x3fu        /* the enum mg_op */
+/* A flag in a node's op byte, above its enum mg_op (design note 11 in arena.c): its backward
+ * is its Value's Python callable, not its op's rule. */
+#define MG_OP_PY 0x80u
+#define MG_OP_MASK 0x7fu        /* the enum mg_op */
 
 typedef struct mg_block {
     uint64_t seq;               /* creation order of blocks: children lie in older ones */
@@ -57,8 +56,6 @@ typedef struct {
     uint64_t epoch;             /* bumped when a Value changes node: nn plans check it */
     int64_t collections;
     int sweeping;               /* a backward sweep is paused for Python: no collection runs */
-    int python_rules;           /* a Python backward was ever given: the flags of note 11 may be
-                                 * set (until then, nothing looks for them) */
 } mg_arena_t;
 
 extern mg_arena_t mg_arena;

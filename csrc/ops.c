@@ -69,15 +69,6 @@ int mg_op_arity(int op) { return known(op) ? mg_ops[op].arity : -1; }
 // ----------------------------------------------------------------------------
 // building (each call: mg_begin, then the forward, then its nodes)
 
-/* MG_OP_PY_BELOW where node n, of block k (NULL: no node), has a Python backward at or below
- * it: the flag a node built on it takes (arena.c, note 11); none before any was given. */
-static inline uint8_t below(const mg_block *k, mg_id n) {
-    return k && (k->op[MG_OFF(n)] & (MG_OP_PY | MG_OP_PY_BELOW)) ? MG_OP_PY_BELOW : 0;
-}
-static inline uint8_t below2(const mg_block *ka, mg_id a, const mg_block *kb, mg_id b) {
-    return mg_arena.python_rules ? below(ka, a) | below(kb, b) : 0;
-}
-
 mg_id mg_build_leaf(double x) {
     mg_begin();
     mg_block *w = mg_room(1);
@@ -92,7 +83,7 @@ mg_id mg_build(int op, mg_id a, mg_id b, double aux) {
     int st = mg_ops[op].forward(ka->data[MG_OFF(a)], kb ? kb->data[MG_OFF(b)] : 0.0, aux, &x);
     if (st) return MG_ERR(st);
     mg_block *w = mg_room(1);
-    return w ? mg_push(w, (uint8_t)op | below2(ka, a, kb, b), x, aux, a, b) : MG_ERR(MG_NOMEM);
+    return w ? mg_push(w, (uint8_t)op, x, aux, a, b) : MG_ERR(MG_NOMEM);
 }
 
 /* a op k as micrograd's Value(k) then the op: the number's leaf, then the node. */
@@ -106,7 +97,7 @@ mg_id mg_build_k(int op, mg_id a, double k) {
     mg_block *w = mg_room(2);
     if (!w) return MG_ERR(MG_NOMEM);
     mg_id leaf = mg_push(w, MG_LEAF, k, 0.0, -1, -1);
-    return mg_push(w, (uint8_t)op | below2(ka, a, NULL, -1), x, 0.0, a, leaf);
+    return mg_push(w, (uint8_t)op, x, 0.0, a, leaf);
 }
 
 /* a ** k whose k - 1 is k1 (Python's int arithmetic, exact), the tag naming it in Python. */
@@ -120,17 +111,15 @@ mg_id mg_build_named_pow(mg_id a, double k, double k1, double tag) {
     mg_block *w = mg_room(2);
     if (!w) return MG_ERR(MG_NOMEM);
     mg_id hidden = mg_push(w, MG_LEAF, k1, tag, -1, -1);
-    return mg_push(w, MG_POW_NAMED | below2(ka, a, NULL, -1), x, k, a, hidden);
+    return mg_push(w, MG_POW_NAMED, x, k, a, hidden);
 }
 
 mg_id mg_build_custom(double x, mg_id a, mg_id b, double tag) {
     mg_begin();
-    mg_block *ka = a < 0 ? NULL : mg_block_of(a), *kb = b < 0 ? NULL : mg_block_of(b);
-    if ((a >= 0 && !ka) || (b >= 0 && !kb)) return MG_ERR(MG_BADID);
-    uint8_t flags = below2(ka, a, kb, b);
+    if ((a >= 0 && !mg_block_of(a)) || (b >= 0 && !mg_block_of(b))) return MG_ERR(MG_BADID);
     if (a < 0) a = b, b = -1;
     mg_block *w = mg_room(1);
-    return w ? mg_push(w, MG_CUSTOM | flags, x, tag, a, b) : MG_ERR(MG_NOMEM);
+    return w ? mg_push(w, MG_CUSTOM, x, tag, a, b) : MG_ERR(MG_NOMEM);
 }
 
 // ----------------------------------------------------------------------------
@@ -158,18 +147,11 @@ static inline int local_backward(int op, const mg_block *b, uint32_t i, mg_ref k
     return rule ? rule(b->grad[i], b->data[i], b->aux[i], ka, kb) : MG_OK;
 }
 
-/* Node i of block b, whose op byte has flags (note 11): its children marked, and its op's
- * rule run unless its rule is Python's. 1 when it is: the sweep stops there. */
-static MG_COLD int flagged(const mg_block *b, uint32_t i, int *status) {
+/* Node i of block b, whose rule is Python's (note 11): its children marked for their turn. */
+static MG_COLD void python_turn(const mg_block *b, uint32_t i) {
     int32_t k0 = b->kid0[i], k1 = b->kid1[i];
-    int python = b->op[i] & MG_OP_PY;
-    if (!python) {
-        int st = local_backward(mg_op_at(b, i), b, i, ref_of(k0), ref_of(k1));
-        if (st && !*status) *status = st;
-    }
     if (k0 >= 0) mark_kid(k0);
     if (k1 >= 0) mark_kid(k1);
-    return python;
 }
 
 int mg_sweep_begin(mg_sweep_t *s, mg_id root) {
@@ -212,12 +194,10 @@ int mg_sweep(mg_sweep_t *s) {
                     c1->pending = 1;
                     continue;
                 }
-                if (op > MG_OP_MASK) {                  /* flagged (note 11): rare */
-                    if (flagged(b, i, &status)) {       /* Python's turn: on below i after */
-                        *s = (mg_sweep_t){pos, i, status, (mg_id)b->slot << MG_BLOCK_SHIFT | i};
-                        return MG_PYTHON;
-                    }
-                    continue;
+                if (op & MG_OP_PY) {                    /* Python's turn: on below i after */
+                    python_turn(b, i);
+                    *s = (mg_sweep_t){pos, i, status, (mg_id)b->slot << MG_BLOCK_SHIFT | i};
+                    return MG_PYTHON;
                 }
                 int st = local_backward(op, b, i, ref_of(k0), ref_of(k1));
                 if (st && !status) status = st;

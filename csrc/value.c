@@ -28,6 +28,8 @@ typedef struct {
     PyObject *kids[2];          /* the children's Values, kept from the first _prev on: they
                                  * live as long as this one, as micrograd's do */
     int nkids;                  /* how many of kids hold one; -1 until _prev is first asked */
+    int below;                  /* its node's backward, or one below it, is Python's: it keeps
+                                 * its children's Values from the start (arena.c, note 11) */
     PyObject *backward;         /* a Python _backward given to it (arena.c, note 11), or NULL */
     PyObject *weakrefs;
 } mg_value;
@@ -122,31 +124,26 @@ static void detach(mg_value *v) {
 
 static int children_of(PyObject *self, PyObject *kids[2]);
 
-/* Whether node n (an id or -1) has a Python backward at or below it (arena.c, note 11). */
-static inline int python_below(mg_id n) {
-    return mg_arena.python_rules && n >= 0 && (mg_live_block(n)->op[MG_OFF(n)] & (MG_OP_PY | MG_OP_PY_BELOW));
-}
-
-/* Note 11: where v's node was built on a Python backward (the builders flag it), v keeps its
- * children's Values, as micrograd's _prev keeps them: the callables live in those Values.
- * 0, or -1 with an exception. */
-static int keep_kids_below(mg_value *v) {
-    if (!(mg_live_block(v->id)->op[MG_OFF(v->id)] & MG_OP_PY_BELOW)) return 0;
+/* Note 11: v, whose node has a Python backward at or below it, keeps its children's Values
+ * from now on, as micrograd's _prev keeps them (the callables live in those Values). 0, or -1
+ * with an exception. */
+static int keep_kids(mg_value *v) {
+    v->below = 1;
     PyObject *kids[2];
     int count = children_of((PyObject *)v, kids);
     for (int k = 0; k < count; k++) Py_DECREF(kids[k]);
     return count < 0 ? -1 : 0;
 }
-static inline int keep_python_below(mg_value *v) { return mg_arena.python_rules ? keep_kids_below(v) : 0; }
 
-/* out, given node id; or, for a failed build, nothing and the build's exception. */
-static inline PyObject *finish(mg_value *out, mg_id id) {
+/* out, given node id, built on Values of which one has below set (below); or, for a failed
+ * build, nothing and the build's exception. */
+static inline PyObject *finish(mg_value *out, mg_id id, int below) {
     if (id >= MG_ERR(0)) {
         Py_DECREF(out);
         return raise_status((int)(id - MG_ERR(0)));
     }
     attach(out, id);
-    if (keep_python_below(out)) Py_CLEAR(out);
+    if (below && keep_kids(out)) Py_CLEAR(out);
     return (PyObject *)out;
 }
 
@@ -156,6 +153,7 @@ static void rebind(mg_value *v, mg_id id) {
     int had_node = v->id >= 0;
     detach(v);
     attach(v, id);
+    v->below = 0;
     if (had_node) {
         mg_arena.epoch++;
         forget_kids(v);             /* can run Python: only once v holds its new node */
@@ -234,7 +232,8 @@ static PyObject *binary(int op, PyObject *l, PyObject *r) {
         Py_DECREF(out);
         return unbound(other);
     }
-    return finish(out, with_value ? mg_build(op, a, b, 0.0) : mg_build_k(op, a, k));
+    int below = AS_VALUE(self)->below | (with_value && AS_VALUE(other)->below);
+    return finish(out, with_value ? mg_build(op, a, b, 0.0) : mg_build_k(op, a, k), below);
 }
 
 static PyObject *value_add(PyObject *l, PyObject *r) { return binary(MG_ADD, l, r); }
@@ -259,13 +258,13 @@ static PyObject *value_pow(PyObject *self, PyObject *k, PyObject *mod) {
     }
     mg_id a;
     mg_value *out = result_of(self, &a);
-    return out ? finish(out, mg_build(op, a, -1, e)) : NULL;
+    return out ? finish(out, mg_build(op, a, -1, e), AS_VALUE(self)->below) : NULL;
 }
 
 static PyObject *unary(PyObject *self, int op) {
     mg_id a;
     mg_value *out = result_of(self, &a);
-    return out ? finish(out, mg_build(op, a, -1, 0.0)) : NULL;
+    return out ? finish(out, mg_build(op, a, -1, 0.0), AS_VALUE(self)->below) : NULL;
 }
 
 /* A METH_NOARGS function per op index, so that the table's unary ops become methods. */
@@ -283,7 +282,7 @@ _Static_assert(MG_OP_COUNT <= sizeof unary_fn / sizeof unary_fn[0], "one unary_k
 // Value(data, _children=(), _op='', label='')
 
 /* A hand-built node: micrograd's edges to at most two distinct Values, no local derivative. */
-static mg_id custom(double x, PyObject *children, PyObject *op) {
+static mg_id custom(double x, PyObject *children, PyObject *op, int *below) {
     PyObject *kids[2] = {NULL, NULL}, *c, *tag = NULL;
     mg_id id = MG_ERR(MG_OK);           /* MG_ERR(MG_OK): an exception is set */
     int n = 0;
@@ -309,6 +308,7 @@ static mg_id custom(double x, PyObject *children, PyObject *op) {
         goto done;
     }
     id = mg_build_custom(x, a, b, t);
+    *below = (n > 0 && AS_VALUE(kids[0])->below) || (n > 1 && AS_VALUE(kids[1])->below);
 done:
     Py_XDECREF(it);
     Py_XDECREF(tag);
@@ -335,8 +335,9 @@ static int value_init(PyObject *self, PyObject *args, PyObject *kwds) {
     int has_children = children ? PyObject_IsTrue(children) : 0, has_op = op ? PyObject_IsTrue(op) : 0;
     if (has_children < 0 || has_op < 0) return -1;
     mg_id id;
+    int below = 0;
     if (has_children || has_op) {
-        id = custom(x, has_children ? children : NULL, op);
+        id = custom(x, has_children ? children : NULL, op, &below);
         if (id == MG_ERR(MG_OK)) return -1;
     } else {
         id = mg_build_leaf(x);
@@ -346,7 +347,7 @@ static int value_init(PyObject *self, PyObject *args, PyObject *kwds) {
         return -1;
     }
     rebind(AS_VALUE(self), id);
-    if (keep_python_below(AS_VALUE(self))) return -1;
+    if (below && keep_kids(AS_VALUE(self))) return -1;
     if (label) {
         int has_label = PyObject_IsTrue(label);
         if (has_label < 0 || (has_label && PyObject_SetAttrString(self, "label", label))) return -1;
@@ -591,7 +592,7 @@ static PyObject *glue_pow_named(PyObject *module, PyObject *args) {
     if (!is_value(self)) return type_error(PyExc_TypeError, "pow_named: not a Value: %U", self);
     mg_id a;
     mg_value *out = result_of(self, &a);
-    return out ? finish(out, mg_build_named_pow(a, k, k1, tag)) : NULL;
+    return out ? finish(out, mg_build_named_pow(a, k, k1, tag), AS_VALUE(self)->below) : NULL;
 }
 
 /* An nn plan: the mg_net, its id arrays, and the Values that keep its parameters' nodes. */
@@ -741,7 +742,7 @@ static PyObject *glue_net_call(PyObject *module, PyObject *args) {
         PyObject *o = is_list ? PyList_GetItem(x, i) : PyTuple_GetItem(x, i);
         if (!o) goto fallback;          /* the list got shorter meanwhile */
         if (Py_TYPE(o) == value_type) { /* a subclass may have its own __rmul__: the fold's */
-            if ((ids[i] = AS_VALUE(o)->id) < 0 || python_below(ids[i])) goto fallback;
+            if ((ids[i] = AS_VALUE(o)->id) < 0 || AS_VALUE(o)->below) goto fallback;
             continue;                   /* (with a Python backward below, every node needs its
                                          * Value: micrograd's fold makes them) */
         }
@@ -842,7 +843,7 @@ static PyObject *glue_set_backward(PyObject *module, PyObject *args) {
     set_ref(&v->backward, fn);          /* drops the one before: can run Python */
     if (v->id < 0) return unbound(self);
     mg_live_block(v->id)->op[MG_OFF(v->id)] |= MG_OP_PY;
-    mg_arena.python_rules = 1;
+    v->below = 1;
     Py_RETURN_NONE;
 }
 
