@@ -74,7 +74,7 @@ int64_t mg_arena_bytes(void);           /* bytes of those blocks and of the aren
 int64_t mg_spare_bytes(void);           /* bytes of freed blocks kept for the nodes to come */
 int64_t mg_collections(void);           /* collections so far */
 
-/* --- the Python type glue (value.c, compiled into the cffi module) --- */
+/* --- the Python type glue (module.c and the files glue.h lists, in the cffi module) --- */
 int mg_glue_holds_gil(void);            /* 1 when called through glue that keeps the GIL */
 int mg_glue_install(void);              /* puts ValueBase and the glue's functions on _core */
 

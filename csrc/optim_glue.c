@@ -1,6 +1,5 @@
 /*
- * optim_glue.c: the optimizers' side of the Python type glue (micrograd_c/optim.py), a part
- * of value.c (it includes this file) that uses its Value internals.
+ * optim_glue.c: the optimizers' side of the Python type glue (micrograd_c/optim.py).
  *
  * A parameter set (ParamSet, the C base of optim.py's optimizers) holds the parameters'
  * Values, which keep their nodes live (so the nodes' blocks stay where they are, arena.c's
@@ -9,6 +8,9 @@
  * nodes' data: a Value's data is read from its node (value.c), so a step makes no objects and
  * changes none.
  */
+#include "glue.h"
+
+#include "ops.h"
 #include "optim.h"
 
 #include <string.h>
@@ -46,12 +48,12 @@ static void params_free(params_box *box) {
 static int read_params(params_box *box) {
     for (uint32_t i = 0; i < box->n; i++) {
         PyObject *o = PyTuple_GetItem(box->values, i);
-        if (!is_value(o)) {
-            type_error(PyExc_TypeError, "an optimizer takes Values as parameters, not %U", o);
+        if (!mg_is_value(o)) {
+            mg_type_error(PyExc_TypeError, "an optimizer takes Values as parameters, not %U", o);
             return -1;
         }
         mg_id id = AS_VALUE(o)->id;
-        if (id < 0) return unbound(o), -1;
+        if (id < 0) return mg_unbound(o), -1;
         mg_block *b = mg_live_block(id);
         if (mg_op_at(b, MG_OFF(id)) != MG_LEAF) {
             PyErr_Format(PyExc_ValueError, "parameter %u is not a leaf but the result of an op: an "
@@ -268,7 +270,7 @@ static PyType_Spec params_spec = {
 };
 
 /* Puts ParamSet on the module: 0, or -1 with an exception. */
-static int optim_install(PyObject *module) {
+int mg_optim_install(PyObject *module) {
     PyObject *type = PyType_FromSpec(&params_spec);
     if (!type) return -1;
     if (PyModule_AddObject(module, "ParamSet", type)) {     /* steals type on success */

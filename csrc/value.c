@@ -1,78 +1,38 @@
 /*
- * value.c: the Python type glue. Value's C base type (its storage: the node id, its
- * children's Values once asked for, weak references; data and grad are read from the arena),
- * its hottest operators (+, *, ** by a number, the unary ops of the op table, Value(x)), and
- * the few calls that deal in Python objects: a node's children as Values, a named pow, an nn
- * call, and the hook Python's collector calls.
+ * value.c: Value's C base type, ValueBase (glue.h says where the glue's other parts are).
+ * Its storage (the node id, its children's Values once asked for, weak references; data and
+ * grad are read from the arena), its hottest operators (+, *, ** by a number, the unary ops
+ * of the op table, Value(x)), _prev, and the hooks engine.py installs.
  *
- * Only the cffi build compiles this file, into the module cffi generates (micrograd_c/_build.py
- * includes it), against Python's limited API; that glue holds the GIL through every call.
  * engine.py's `class Value(ValueBase)` is the facade: micrograd's API, with what is not hot in
  * Python. What Python decides (which objects are real numbers, what NumPy operands do, the
- * exception for a status, the name of a custom op) it decides through hooks that engine.py
- * installs, so each rule is written once.
+ * exception for a status, the name of a custom op) it decides through the hooks, so each rule
+ * is written once.
  *
- * The glue keeps design notes 2, 4, 6 and 10 of arena.c: it allocates a Value before it
+ * It keeps design notes 2, 4, 6, 10 and 11 of arena.c: it allocates a Value before it
  * appends the node, binds it in the same call, looks ids up again after anything that can run
  * Python, and unbinds a Value that is being freed before anything can see it.
  */
+#include "glue.h"
+
+#include "ops.h"
 #include "structmember.h"
 
-#include "arena.h"
-#include "nn.h"
-#include "ops.h"
-
-typedef struct {
-    PyObject_HEAD
-    mg_id id;                   /* the node, or -1 before one is made */
-    PyObject *kids[2];          /* the children's Values, kept from the first _prev on: they
-                                 * live as long as this one, as micrograd's do */
-    int nkids;                  /* how many of kids hold one; -1 until _prev is first asked */
-    int below;                  /* its node's backward, or one below it, is Python's: it keeps
-                                 * its children's Values from the start (arena.c, note 11) */
-    PyObject *backward;         /* a Python _backward given to it (arena.c, note 11), or NULL */
-    PyObject *weakrefs;
-} mg_value;
-/* The attribute dict is the Python subclass's (engine.Value's), so that CPython manages it
- * and its method calls stay specialized. data has no copy here: its getter makes a float of
- * the node's, so the arena is the one place it is written (an optimizer's step included), and
- * no float object is ever changed in place. */
-
-static PyTypeObject *base_type;     /* ValueBase */
-static PyTypeObject *value_type;    /* engine.Value: what the ops make */
-static PyObject *hook_real;         /* x -> float(x) for a real number x, else TypeError */
-static PyObject *hook_binary;       /* (op, value, other) -> the op on an operand C leaves to Python */
-static PyObject *hook_pow;          /* (value, k) -> value ** k for a k C leaves to Python */
-static PyObject *hook_raise;        /* status -> raises its exception */
-static PyObject *hook_tag;          /* op name -> the tag a custom node keeps */
-
-#define AS_VALUE(o) ((mg_value *)(o))
-
-/* *slot = new reference o, dropping the old one (Py_XSETREF, which the limited API lacks). */
-static void set_ref(PyObject **slot, PyObject *o) {
-    PyObject *old = *slot;
-    Py_XINCREF(o);
-    *slot = o;
-    Py_XDECREF(old);
-}
-
-static inline int is_value(PyObject *o) {
-    PyTypeObject *t = Py_TYPE(o);       /* a float or an int, the commonest other operands, */
-    return t == value_type || (t != &PyFloat_Type && t != &PyLong_Type && PyType_IsSubtype(t, base_type));
-}                                       /* without a walk over their bases */
+PyTypeObject *mg_base_type, *mg_value_type;
+PyObject *mg_hook_real, *mg_hook_binary, *mg_hook_pow, *mg_hook_raise, *mg_hook_tag;
 
 // ----------------------------------------------------------------------------
 // errors
 
-static PyObject *raise_status(int status) {
-    PyObject *r = hook_raise ? PyObject_CallFunction(hook_raise, "i", status) : NULL;
+PyObject *mg_raise_status(int status) {
+    PyObject *r = mg_hook_raise ? PyObject_CallFunction(mg_hook_raise, "i", status) : NULL;
     Py_XDECREF(r);
     if (!PyErr_Occurred()) PyErr_Format(PyExc_SystemError, "micrograd_c: status %d", status);
     return NULL;
 }
 
 /* Raises `exc(fmt % type(o).__name__)`; fmt has one %U. */
-static PyObject *type_error(PyObject *exc, const char *fmt, PyObject *o) {
+PyObject *mg_type_error(PyObject *exc, const char *fmt, PyObject *o) {
     PyObject *name = PyObject_GetAttrString((PyObject *)Py_TYPE(o), "__name__");
     if (name) {
         PyErr_Format(exc, fmt, name);
@@ -83,8 +43,8 @@ static PyObject *type_error(PyObject *exc, const char *fmt, PyObject *o) {
 
 /* A Value that has no node yet (a subclass's __init__ that never set data): micrograd's
  * AttributeError for the attribute it lacks. */
-static PyObject *unbound(PyObject *self) {
-    return type_error(PyExc_AttributeError, "'%U' object has no attribute 'data'", self);
+PyObject *mg_unbound(PyObject *self) {
+    return mg_type_error(PyExc_AttributeError, "'%U' object has no attribute 'data'", self);
 }
 
 // ----------------------------------------------------------------------------
@@ -107,10 +67,10 @@ static void forget_kids(mg_value *v) {
     Py_XDECREF(kids[1]);
 }
 
-static mg_value *new_value(void) { return alloc_value(value_type); }
+mg_value *mg_new_value(void) { return alloc_value(mg_value_type); }
 
 /* v, without a node, takes live node id (which has no Value). Runs no Python. */
-static void attach(mg_value *v, mg_id id) {
+void mg_attach(mg_value *v, mg_id id) {
     mg_bind(id, v);
     v->id = id;
 }
@@ -140,9 +100,9 @@ static int keep_kids(mg_value *v) {
 static inline PyObject *finish(mg_value *out, mg_id id, int below) {
     if (id >= MG_ERR(0)) {
         Py_DECREF(out);
-        return raise_status((int)(id - MG_ERR(0)));
+        return mg_raise_status((int)(id - MG_ERR(0)));
     }
-    attach(out, id);
+    mg_attach(out, id);
     if (below && keep_kids(out)) Py_CLEAR(out);
     return (PyObject *)out;
 }
@@ -152,7 +112,7 @@ static inline PyObject *finish(mg_value *out, mg_id id, int below) {
 static void rebind(mg_value *v, mg_id id) {
     int had_node = v->id >= 0;
     detach(v);
-    attach(v, id);
+    mg_attach(v, id);
     v->below = 0;
     if (had_node) {
         mg_arena.epoch++;
@@ -164,7 +124,7 @@ static void rebind(mg_value *v, mg_id id) {
 /* The live Value of node k: NULL when it has none, or when its Value is being freed (its
  * reference count is zero: a subclass's dict or its weak references are being cleared), which
  * then lets go of the node, so that nothing can take a new reference to it (design note 10). */
-static mg_value *live_value_of(mg_id k) {
+mg_value *mg_live_value_of(mg_id k) {
     mg_value *v = mg_value_of(k);
     if (v && Py_REFCNT(v) == 0) {
         detach(v);
@@ -175,7 +135,7 @@ static mg_value *live_value_of(mg_id k) {
 
 /* *x = float(o) and 1 for a float, an int or a bool, the numbers C reads without running
  * Python; 0 for any other o; -1 with OverflowError for an int too large for a float. */
-static int plain_number(PyObject *o, double *x) {
+int mg_plain_number(PyObject *o, double *x) {
     if (PyFloat_CheckExact(o)) {
         *x = PyFloat_AsDouble(o);
         return 1;
@@ -187,10 +147,10 @@ static int plain_number(PyObject *o, double *x) {
 
 /* 1 and *x = float(o) for a real number o; -1 with TypeError (or the conversion's error). */
 static int real(PyObject *o, double *x) {
-    int plain = plain_number(o, x);
+    int plain = mg_plain_number(o, x);
     if (plain) return plain;
     /* a float subclass (NumPy's float64) is a real number: float(o), which is this call */
-    PyObject *f = PyFloat_Check(o) ? PyNumber_Float(o) : PyObject_CallFunctionObjArgs(hook_real, o, NULL);
+    PyObject *f = PyFloat_Check(o) ? PyNumber_Float(o) : PyObject_CallFunctionObjArgs(mg_hook_real, o, NULL);
     if (!f) return -1;
     *x = PyFloat_AsDouble(f);
     Py_DECREF(f);
@@ -203,11 +163,11 @@ static int real(PyObject *o, double *x) {
 /* The Value an op on self will return, allocated before its node is made (design note 4),
  * and self's node, read after the allocation (which can run Python); NULL if either fails. */
 static mg_value *result_of(PyObject *self, mg_id *a) {
-    mg_value *out = new_value();
+    mg_value *out = mg_new_value();
     if (!out) return NULL;
     if ((*a = AS_VALUE(self)->id) < 0) {
         Py_DECREF(out);
-        unbound(self);
+        mg_unbound(self);
         return NULL;
     }
     return out;
@@ -217,20 +177,20 @@ static mg_value *result_of(PyObject *self, mg_id *a) {
  * __radd__ both build self + other, the Value first. A Value, float, int or bool operand is
  * built here; any other goes to Python. */
 static PyObject *binary(int op, PyObject *l, PyObject *r) {
-    PyObject *self = is_value(l) ? l : r, *other = self == l ? r : l;
-    int with_value = is_value(other);
+    PyObject *self = mg_is_value(l) ? l : r, *other = self == l ? r : l;
+    int with_value = mg_is_value(other);
     double k = 0.0;
     if (!with_value) {                  /* a float subclass too (NumPy's float64), as real() */
-        int number = PyFloat_Check(other) ? real(other, &k) : plain_number(other, &k);
+        int number = PyFloat_Check(other) ? real(other, &k) : mg_plain_number(other, &k);
         if (number < 0) return NULL;
-        if (!number) return PyObject_CallFunction(hook_binary, "iOO", op, self, other);
+        if (!number) return PyObject_CallFunction(mg_hook_binary, "iOO", op, self, other);
     }
     mg_id a, b = 0;
     mg_value *out = result_of(self, &a);
     if (!out) return NULL;
     if (with_value && (b = AS_VALUE(other)->id) < 0) {
         Py_DECREF(out);
-        return unbound(other);
+        return mg_unbound(other);
     }
     int below = AS_VALUE(self)->below | (with_value && AS_VALUE(other)->below);
     return finish(out, with_value ? mg_build(op, a, b, 0.0) : mg_build_k(op, a, k), below);
@@ -242,7 +202,7 @@ static PyObject *value_mul(PyObject *l, PyObject *r) { return binary(MG_MUL, l, 
 /* self ** k: a float k, or an int a float holds exactly, here; any other k in Python (it
  * asserts micrograd's int/float rule and names the op). */
 static PyObject *value_pow(PyObject *self, PyObject *k, PyObject *mod) {
-    if (!is_value(self) || mod != Py_None) Py_RETURN_NOTIMPLEMENTED;
+    if (!mg_is_value(self) || mod != Py_None) Py_RETURN_NOTIMPLEMENTED;
     int op;
     double e;
     if (PyFloat_CheckExact(k)) {
@@ -252,7 +212,7 @@ static PyObject *value_pow(PyObject *self, PyObject *k, PyObject *mod) {
         int overflow = 0;
         long long n = PyLong_CheckExact(k) ? PyLong_AsLongLongAndOverflow(k, &overflow) : 0;
         if (!PyLong_CheckExact(k) || overflow || n > (1LL << 53) || n < -(1LL << 53))
-            return PyObject_CallFunction(hook_pow, "OO", self, k);
+            return PyObject_CallFunction(mg_hook_pow, "OO", self, k);
         op = MG_POW_INT;
         e = (double)n;
     }
@@ -289,8 +249,8 @@ static mg_id custom(double x, PyObject *children, PyObject *op, int *below) {
     PyObject *it = NULL;
     if (children && !(it = PyObject_GetIter(children))) return id;
     while (it && (c = PyIter_Next(it))) {
-        if (!is_value(c))
-            type_error(PyExc_TypeError, "Value children must be Values, not %U", c);
+        if (!mg_is_value(c))
+            mg_type_error(PyExc_TypeError, "Value children must be Values, not %U", c);
         else if (c != kids[0] && c != kids[1] && n == 2)
             PyErr_SetString(PyExc_ValueError, "micrograd_c: a hand-built Value takes at most two distinct children");
         else if (c != kids[0] && c != kids[1])
@@ -299,12 +259,12 @@ static mg_id custom(double x, PyObject *children, PyObject *op, int *below) {
         if (PyErr_Occurred()) goto done;
     }
     if (PyErr_Occurred()) goto done;
-    tag = PyObject_CallFunctionObjArgs(hook_tag, op, NULL);     /* op NULL: tag() names '' */
+    tag = PyObject_CallFunctionObjArgs(mg_hook_tag, op, NULL);     /* op NULL: tag() names '' */
     double t = tag ? PyFloat_AsDouble(tag) : -1.0;
     if (PyErr_Occurred()) goto done;
     mg_id a = n > 0 ? AS_VALUE(kids[0])->id : -1, b = n > 1 ? AS_VALUE(kids[1])->id : -1;
     if ((n > 0 && a < 0) || (n > 1 && b < 0)) {
-        unbound(a < 0 ? kids[0] : kids[1]);
+        mg_unbound(a < 0 ? kids[0] : kids[1]);
         goto done;
     }
     id = mg_build_custom(x, a, b, t);
@@ -343,7 +303,7 @@ static int value_init(PyObject *self, PyObject *args, PyObject *kwds) {
         id = mg_build_leaf(x);
     }
     if (id >= MG_ERR(0)) {
-        raise_status((int)(id - MG_ERR(0)));
+        mg_raise_status((int)(id - MG_ERR(0)));
         return -1;
     }
     rebind(AS_VALUE(self), id);
@@ -388,13 +348,13 @@ static int value_clear(PyObject *self) {
 static PyObject *get_data(PyObject *self, void *unused) {
     (void)unused;
     mg_id n = AS_VALUE(self)->id;
-    return n < 0 ? unbound(self) : PyFloat_FromDouble(mg_live_block(n)->data[MG_OFF(n)]);
+    return n < 0 ? mg_unbound(self) : PyFloat_FromDouble(mg_live_block(n)->data[MG_OFF(n)]);
 }
 
 static PyObject *get_grad(PyObject *self, void *unused) {
     (void)unused;
     mg_id n = AS_VALUE(self)->id;
-    return n < 0 ? unbound(self) : PyFloat_FromDouble(mg_live_block(n)->grad[MG_OFF(n)]);
+    return n < 0 ? mg_unbound(self) : PyFloat_FromDouble(mg_live_block(n)->grad[MG_OFF(n)]);
 }
 
 /* data or grad = value, by Value(x)'s rule for numbers; a Value without a node gets a leaf. */
@@ -409,7 +369,7 @@ static int set_field(PyObject *self, PyObject *value, int grad) {
     if (v->id < 0) {                    /* a leaf of this data, or of 0.0 under this grad */
         mg_id id = mg_build_leaf(grad ? 0.0 : x);
         if (id >= MG_ERR(0)) {
-            raise_status((int)(id - MG_ERR(0)));
+            mg_raise_status((int)(id - MG_ERR(0)));
             return -1;
         }
         rebind(v, id);
@@ -433,7 +393,7 @@ static int set_grad(PyObject *self, PyObject *value, void *unused) {
 static PyObject *get_id(PyObject *self, void *unused) {
     (void)unused;
     mg_id n = AS_VALUE(self)->id;
-    return n < 0 ? unbound(self) : PyLong_FromLongLong(n);
+    return n < 0 ? mg_unbound(self) : PyLong_FromLongLong(n);
 }
 
 /* The Values of self's node's children, as many as its op shows (a named pow hides its
@@ -446,7 +406,7 @@ static int children_of(PyObject *self, PyObject *kids[2]) {
     while (v->nkids < 0) {
         mg_id n = v->id;
         if (n < 0) {
-            unbound(self);
+            mg_unbound(self);
             goto fail;
         }
         mg_block *b = mg_live_block(n);
@@ -456,20 +416,20 @@ static int children_of(PyObject *self, PyObject *kids[2]) {
         count = 0;
         for (int k = 0; k < arity; k++) count += ids[k] >= 0;
         for (int k = 0; k < count; k++)                 /* a + a: one Value for both */
-            need += (k == 0 || ids[1] != ids[0]) && !live_value_of(ids[k]);
+            need += (k == 0 || ids[1] != ids[0]) && !mg_live_value_of(ids[k]);
         if (nspare < need) {                            /* Python can run: read it all again */
-            if (!(spare[nspare] = new_value())) goto fail;
+            if (!(spare[nspare] = mg_new_value())) goto fail;
             nspare++;
             continue;
         }
         for (int k = 0; k < count; k++) {               /* no Python since the read above */
-            mg_value *c = live_value_of(ids[k]);        /* self's node reaches ids[k]: live */
+            mg_value *c = mg_live_value_of(ids[k]);        /* self's node reaches ids[k]: live */
             if (c) {
                 Py_INCREF(c);
             } else {
                 c = spare[--nspare];
                 spare[nspare] = NULL;
-                attach(c, ids[k]);
+                mg_attach(c, ids[k]);
             }
             v->kids[k] = (PyObject *)c;                 /* self keeps these */
         }
@@ -482,18 +442,6 @@ static int children_of(PyObject *self, PyObject *kids[2]) {
 fail:
     while (nspare > 0) Py_DECREF(spare[--nspare]);
     return -1;
-}
-
-static PyObject *value_children(PyObject *self, PyObject *unused) {
-    (void)unused;
-    PyObject *kids[2];
-    int count = children_of(self, kids);
-    PyObject *out = count < 0 ? NULL : PyTuple_New(count);
-    for (int k = 0; k < count; k++) {
-        if (out) PyTuple_SetItem(out, k, kids[k]);  /* steals it */
-        else Py_DECREF(kids[k]);
-    }
-    return out;
 }
 
 /* _prev: a set of the node's children's Values, made on each access from the ones self
@@ -525,8 +473,8 @@ static PyMemberDef value_members[] = {
     {NULL, 0, 0, 0, NULL},
 };
 
-/* The table's unary ops (filled in by mg_glue_install), _children and the end marker. */
-static PyMethodDef value_methods[MG_OP_COUNT + 2];
+/* The table's unary ops (filled in by mg_value_type_make) and the end marker. */
+static PyMethodDef value_methods[MG_OP_COUNT + 1];
 
 static PyType_Slot value_slots[] = {
     {Py_tp_doc, "The C half of micrograd_c's Value: a node of the arena and its hot operators."},
@@ -550,19 +498,19 @@ static PyType_Spec value_spec = {
 };
 
 // ----------------------------------------------------------------------------
-// functions on the _core module, for engine.py and _plan.py
+// functions on the _core module, for engine.py and _pypath.py
 
-/* install(value_class, real, binary, pow, raise_status, tag): what the ops make, and the hooks. */
+/* install(value_class, real, binary, pow, mg_raise_status, tag): what the ops make, and the hooks. */
 static PyObject *glue_install_hooks(PyObject *module, PyObject *args) {
     (void)module;
     PyObject *cls, *hooks[5];
     if (!PyArg_ParseTuple(args, "OOOOOO:install", &cls, &hooks[0], &hooks[1], &hooks[2], &hooks[3], &hooks[4]))
         return NULL;
-    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, base_type)) {
+    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, mg_base_type)) {
         PyErr_SetString(PyExc_TypeError, "install: the class must be a subclass of ValueBase");
         return NULL;
     }
-    PyObject **slots[] = {&hook_real, &hook_binary, &hook_pow, &hook_raise, &hook_tag};
+    PyObject **slots[] = {&mg_hook_real, &mg_hook_binary, &mg_hook_pow, &mg_hook_raise, &mg_hook_tag};
     /* The methods and getsets again, as cls's own: CPython calls a method descriptor inline
      * only on an instance of exactly the class that holds it (3.11 to 3.13's specializer),
      * and checks a getset's instance by a walk over its bases unless it is of that class. */
@@ -578,8 +526,8 @@ static PyObject *glue_install_hooks(PyObject *module, PyObject *args) {
         Py_XDECREF(descr);
         if (failed) return NULL;
     }
-    for (int k = 0; k < 5; k++) set_ref(slots[k], hooks[k]);
-    set_ref((PyObject **)&value_type, cls);
+    for (int k = 0; k < 5; k++) mg_set_ref(slots[k], hooks[k]);
+    mg_set_ref((PyObject **)&mg_value_type, cls);
     Py_RETURN_NONE;
 }
 
@@ -589,321 +537,31 @@ static PyObject *glue_pow_named(PyObject *module, PyObject *args) {
     PyObject *self;
     double k, k1, tag;
     if (!PyArg_ParseTuple(args, "Oddd:pow_named", &self, &k, &k1, &tag)) return NULL;
-    if (!is_value(self)) return type_error(PyExc_TypeError, "pow_named: not a Value: %U", self);
+    if (!mg_is_value(self)) return mg_type_error(PyExc_TypeError, "pow_named: not a Value: %U", self);
     mg_id a;
     mg_value *out = result_of(self, &a);
     return out ? finish(out, mg_build_named_pow(a, k, k1, tag), AS_VALUE(self)->below) : NULL;
 }
 
-/* An nn plan: the mg_net, its id arrays, and the Values that keep its parameters' nodes. */
-typedef struct {
-    mg_net net;
-    int as_list;                /* the call returns a list (else the Value itself) */
-    PyObject *params;           /* a tuple of the parameter Values */
-} net_box;
-
-#define NET_CAPSULE "micrograd_c._core.net"
-
-static void net_free(net_box *box) {
-    for (uint32_t l = 0; box->net.layers && l < box->net.nlayers; l++) {
-        free(box->net.layers[l].w);
-        free(box->net.layers[l].b);
-        free(box->net.layers[l].nonlin);
-    }
-    free(box->net.layers);
-    Py_XDECREF(box->params);
-    free(box);
-}
-
-static void net_capsule_free(PyObject *capsule) { net_free(PyCapsule_GetPointer(capsule, NET_CAPSULE)); }
-
-/* The id of Value o, for a plan: -1 with an exception if o is not a Value with a node. */
-static mg_id param_id(PyObject *o) {
-    if (!is_value(o)) {
-        type_error(PyExc_TypeError, "an nn plan takes Values, not %U", o);
-        return -1;
-    }
-    if (AS_VALUE(o)->id < 0) unbound(o);
-    return AS_VALUE(o)->id;
-}
-
-/* net_new(layers, as_list): layers is a list of (weights, biases, ends), weights a list of
- * nout * nin Values neuron after neuron, biases nout Values, ends the op each neuron ends with
- * (0 for none). */
-static PyObject *glue_net_new(PyObject *module, PyObject *args) {
-    (void)module;
-    PyObject *layers, *params = NULL;
-    int as_list;
-    if (!PyArg_ParseTuple(args, "Op:net_new", &layers, &as_list)) return NULL;
-    Py_ssize_t nl = PyList_Check(layers) ? PyList_Size(layers) : -1;
-    if (nl <= 0) {
-        PyErr_SetString(PyExc_ValueError, "net_new: layers must be a non-empty list");
-        return NULL;
-    }
-    net_box *box = calloc(1, sizeof *box);
-    if (!box || !(box->net.layers = calloc((size_t)nl, sizeof(mg_layer))) || !(params = PyList_New(0))) {
-        if (box) net_free(box);
-        return PyErr_NoMemory();
-    }
-    box->net.nlayers = (uint32_t)nl;
-    box->as_list = as_list;
-    for (Py_ssize_t l = 0; l < nl; l++) {
-        PyObject *spec = PyList_GetItem(layers, l), *w, *b, *nonlin;
-        if (!PyArg_ParseTuple(spec, "OOO:net_new layer", &w, &b, &nonlin)) goto fail;
-        Py_ssize_t nw = PyList_Check(w) ? PyList_Size(w) : -1, nb = PyList_Check(b) ? PyList_Size(b) : -1;
-        if (nb <= 0 || nw <= 0 || nw % nb || !PyList_Check(nonlin) || PyList_Size(nonlin) != nb) {
-            PyErr_SetString(PyExc_ValueError, "net_new: a layer needs nout * nin weights, nout biases and ends");
-            goto fail;
-        }
-        mg_layer *L = &box->net.layers[l];
-        L->nout = (uint32_t)nb;
-        L->nin = (uint32_t)(nw / nb);
-        L->w = malloc((size_t)nw * sizeof(mg_id));
-        L->b = malloc((size_t)nb * sizeof(mg_id));
-        L->nonlin = malloc((size_t)nb);
-        if (!L->w || !L->b || !L->nonlin) {
-            PyErr_NoMemory();
-            goto fail;
-        }
-        for (Py_ssize_t i = 0; i < nw + nb; i++) {
-            PyObject *p = i < nw ? PyList_GetItem(w, i) : PyList_GetItem(b, i - nw);
-            mg_id id = param_id(p);
-            if (id < 0 || PyList_Append(params, p)) goto fail;
-            if (i < nw) L->w[i] = id; else L->b[i - nw] = id;
-        }
-        for (Py_ssize_t j = 0; j < nb; j++) {
-            long op = PyLong_AsLong(PyList_GetItem(nonlin, j));
-            if (op == -1 && PyErr_Occurred()) goto fail;
-            if (op && (op < 0 || op >= MG_OP_COUNT || mg_ops[op].arity != 1 || !mg_ops[op].method[0])) {
-                PyErr_SetString(PyExc_ValueError, "net_new: a neuron ends with 0 or a unary op with a method");
-                goto fail;
-            }
-            L->nonlin[j] = (uint8_t)op;
-        }
-    }
-    /* the ids above were read with Python running in between (PyList_Append, truth tests):
-     * the epoch taken now, after the last of them, would miss a change; so read them again */
-    box->net.epoch = mg_arena.epoch;
-    for (uint32_t l = 0, at = 0; l < box->net.nlayers; l++) {
-        mg_layer *L = &box->net.layers[l];
-        for (uint32_t i = 0; i < L->nout * L->nin + L->nout; i++, at++) {
-            mg_id id = AS_VALUE(PyList_GetItem(params, at))->id;
-            if (i < L->nout * L->nin) L->w[i] = id; else L->b[i - L->nout * L->nin] = id;
-        }
-    }
-    if (mg_net_check(&box->net)) {
-        PyErr_SetString(PyExc_ValueError, "net_new: the layers do not chain");
-        goto fail;
-    }
-    box->params = PyList_AsTuple(params);
-    Py_CLEAR(params);
-    if (!box->params) goto fail;
-    PyObject *capsule = PyCapsule_New(box, NET_CAPSULE, net_capsule_free);
-    if (!capsule) net_free(box);
-    return capsule;
-fail:
-    Py_XDECREF(params);
-    net_free(box);
-    return NULL;
-}
-
-/* net_call(plan, x): the plan's output on inputs x (a list or tuple of Values and floats,
- * ints or bools); NotImplemented for inputs it does not take (micrograd's own path runs);
- * None when the plan is stale (a parameter changed node: make it again). */
-static PyObject *glue_net_call(PyObject *module, PyObject *args) {
-    (void)module;
-    PyObject *capsule, *x, *result = NULL;
-    if (!PyArg_ParseTuple(args, "OO:net_call", &capsule, &x)) return NULL;
-    if (!PyCapsule_IsValid(capsule, NET_CAPSULE)) return type_error(PyExc_TypeError, "net_call: not an nn plan: %U", capsule);
-    net_box *box = PyCapsule_GetPointer(capsule, NET_CAPSULE);
-    int is_list = PyList_CheckExact(x), is_tuple = PyTuple_CheckExact(x);
-    Py_ssize_t nx = is_list ? PyList_Size(x) : is_tuple ? PyTuple_Size(x) : 0;
-    if (nx <= 0) Py_RETURN_NOTIMPLEMENTED;
-    const mg_layer *first = &box->net.layers[0], *last = &box->net.layers[box->net.nlayers - 1];
-    uint32_t m = nx < (Py_ssize_t)first->nin ? (uint32_t)nx : first->nin, nout = last->nout;
-
-    enum { SMALL = 64 };
-    mg_id ids_small[SMALL], outs_small[SMALL];
-    double nums_small[SMALL];
-    mg_value *vals_small[SMALL];
-    mg_id *ids = m <= SMALL ? ids_small : malloc(m * sizeof *ids);
-    double *nums = m <= SMALL ? nums_small : malloc(m * sizeof *nums);
-    mg_id *outs = nout <= SMALL ? outs_small : malloc(nout * sizeof *outs);
-    mg_value **vals = nout <= SMALL ? vals_small : calloc(nout, sizeof *vals);
-    uint32_t made = 0;
-    if (!ids || !nums || !outs || !vals) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    for (; made < nout; made++)         /* the Values first: allocating can run Python */
-        if (!(vals[made] = new_value())) goto done;
-    int with_numbers = 0;
-    for (uint32_t i = 0; i < m; i++) {  /* then the inputs, with no Python until the nodes are made */
-        PyObject *o = is_list ? PyList_GetItem(x, i) : PyTuple_GetItem(x, i);
-        if (!o) goto fallback;          /* the list got shorter meanwhile */
-        if (Py_TYPE(o) == value_type) { /* a subclass may have its own __rmul__: the fold's */
-            if ((ids[i] = AS_VALUE(o)->id) < 0 || AS_VALUE(o)->below) goto fallback;
-            continue;                   /* (with a Python backward below, every node needs its
-                                         * Value: micrograd's fold makes them) */
-        }
-        if (plain_number(o, &nums[i]) <= 0) goto fallback;
-        ids[i] = -1;
-        with_numbers = 1;
-    }
-    mg_id first_out = mg_net_forward(&box->net, ids, with_numbers ? nums : NULL, m, outs);
-    if (first_out == MG_ERR(MG_STALE)) {
-        result = Py_None;
-        Py_INCREF(result);
-        goto done;
-    }
-    if (first_out >= MG_ERR(0)) {
-        raise_status((int)(first_out - MG_ERR(0)));
-        goto done;
-    }
-    for (uint32_t j = 0; j < nout; j++) attach(vals[j], outs[j]);
-    if (!box->as_list) {
-        result = (PyObject *)vals[0];
-        vals[0] = NULL;
-        goto done;
-    }
-    if (!(result = PyList_New(nout))) goto done;
-    for (uint32_t j = 0; j < nout; j++) {
-        PyList_SetItem(result, j, (PyObject *)vals[j]);     /* steals it */
-        vals[j] = NULL;
-    }
-    goto done;
-fallback:
-    PyErr_Clear();
-    result = Py_NotImplemented;
-    Py_INCREF(result);
-done:
-    for (uint32_t j = 0; j < made; j++) Py_XDECREF(vals[j]);
-    if (ids != ids_small) free(ids);
-    if (nums != nums_small) free(nums);
-    if (outs != outs_small) free(outs);
-    if (vals != vals_small) free(vals);
-    return result;
-}
-
-static PyObject *glue_epoch(PyObject *module, PyObject *unused) {
-    (void)module, (void)unused;
-    return PyLong_FromUnsignedLongLong(mg_arena.epoch);
-}
-
-/* after_gc(phase, info): gc.callbacks' hook (lifetime.py), a collection of the arena after
- * each full run of Python's collector, when the last Values of a graph held in a reference
- * cycle have gone. A C function: no Python frame runs, so no signal can land in it and be
- * lost as an exception the collector can only print. */
-static PyObject *glue_after_gc(PyObject *module, PyObject *args) {
-    (void)module;
-    PyObject *phase, *info, *generation;
-    if (!PyArg_ParseTuple(args, "OO:after_gc", &phase, &info)) return NULL;
-    if (PyUnicode_Check(phase) && !PyUnicode_CompareWithASCIIString(phase, "stop") && PyDict_Check(info)
-        && (generation = PyDict_GetItemString(info, "generation")) && PyLong_Check(generation)
-        && PyLong_AsLong(generation) == 2)
-        mg_collect();
-    Py_RETURN_NONE;
-}
-
-/* backward(value): value.grad = 1, then += into everything it reaches, a node's Python
- * _backward at its node's turn (arena.c, note 11). An exception a callable raises propagates
- * as it is, the grads as far as the sweep got. */
-static PyObject *glue_backward(PyObject *module, PyObject *self) {
-    (void)module;
-    if (!is_value(self)) return type_error(PyExc_TypeError, "backward: not a Value: %U", self);
-    if (AS_VALUE(self)->id < 0) return unbound(self);
-    mg_sweep_t sweep;
-    int status = mg_sweep_begin(&sweep, AS_VALUE(self)->id);
-    if (status) return raise_status(status);
-    while ((status = mg_sweep(&sweep)) == MG_PYTHON) {
-        mg_value *v = live_value_of(sweep.stopped);
-        PyObject *fn = v ? v->backward : NULL;     /* none: its Value was given another node */
-        if (!fn) continue;
-        Py_INCREF(fn);
-        PyObject *r = PyObject_CallObject(fn, NULL);
-        Py_DECREF(fn);
-        if (!r) {
-            mg_sweep_abort(&sweep);
-            return NULL;
-        }
-        Py_DECREF(r);
-    }
-    return status ? raise_status(status) : (Py_INCREF(Py_None), Py_None);
-}
-
-/* set_backward(value, fn): fn is value's node's backward from now on, in place of its op's. */
-static PyObject *glue_set_backward(PyObject *module, PyObject *args) {
-    (void)module;
-    PyObject *self, *fn;
-    if (!PyArg_ParseTuple(args, "OO:set_backward", &self, &fn)) return NULL;
-    if (!is_value(self)) return type_error(PyExc_TypeError, "set_backward: not a Value: %U", self);
-    if (!PyCallable_Check(fn)) return type_error(PyExc_TypeError, "_backward must be callable, not %U", fn);
-    mg_value *v = AS_VALUE(self);
-    if (v->id < 0) return unbound(self);
-    set_ref(&v->backward, fn);          /* drops the one before: can run Python */
-    if (v->id < 0) return unbound(self);
-    mg_live_block(v->id)->op[MG_OFF(v->id)] |= MG_OP_PY;
-    v->below = 1;
-    Py_RETURN_NONE;
-}
-
-/* get_backward(value): the Python _backward value's node runs, or None for its op's rule. */
-static PyObject *glue_get_backward(PyObject *module, PyObject *self) {
-    (void)module;
-    if (!is_value(self)) return type_error(PyExc_TypeError, "get_backward: not a Value: %U", self);
-    PyObject *fn = AS_VALUE(self)->backward ? AS_VALUE(self)->backward : Py_None;
-    Py_INCREF(fn);
-    return fn;
-}
-
-#include "optim_glue.c"     /* ParamSet, the optimizers' C base */
-
-static PyMethodDef glue_functions[] = {
+PyMethodDef mg_value_functions[] = {
     {"install", glue_install_hooks, METH_VARARGS, "install(Value, real, binary, pow, raise_status, tag)"},
     {"pow_named", glue_pow_named, METH_VARARGS, "pow_named(value, k, k1, tag): value ** k, named by tag"},
-    {"net_new", glue_net_new, METH_VARARGS, "net_new(layers, as_list): an nn plan"},
-    {"net_call", glue_net_call, METH_VARARGS, "net_call(plan, x): the plan's output, NotImplemented or None"},
-    {"epoch", glue_epoch, METH_NOARGS, "epoch(): bumped whenever a Value changes node"},
-    {"after_gc", glue_after_gc, METH_VARARGS, "after_gc(phase, info): gc.callbacks' hook"},
-    {"backward", glue_backward, METH_O, "backward(value): the sweep, Python rules included"},
-    {"set_backward", glue_set_backward, METH_VARARGS, "set_backward(value, fn): a Python _backward"},
-    {"get_backward", glue_get_backward, METH_O, "get_backward(value): its Python _backward or None"},
     {NULL, NULL, 0, NULL},
 };
 
-/* Makes ValueBase and puts it, with the functions above, on micrograd_c._core, once: a
- * second call (importlib.reload of _glue) finds them there. Returns 0; MG_GLUE_SUBINTERPRETER
- * in any interpreter but the main one, where nothing is touched (the types and hooks are the
- * process's, and another interpreter's objects must never reach them); or MG_GLUE_FAILED with
- * nothing raised. engine.py raises ImportError for either. */
-int mg_glue_install(void) {
-    if (PyInterpreterState_GetID(PyInterpreterState_Get()) != 0) return MG_GLUE_SUBINTERPRETER;
-    if (base_type) return MG_GLUE_OK;
+int mg_value_type_make(PyObject *module) {
     int k = 0;
-    for (int op = 0; op < MG_OP_COUNT; op++)
-        if (!mg_ops[op].name) return MG_GLUE_FAILED;    /* a row left out of ops.c's table (its
-                                                         * assert sees only the last one) */
     for (int op = 0; op < MG_OP_COUNT; op++)
         if (mg_ops[op].method[0] && mg_ops[op].arity == 1)
             value_methods[k++] = (PyMethodDef){mg_ops[op].method, unary_fn[op], METH_NOARGS, NULL};
-    value_methods[k++] = (PyMethodDef){"_children", value_children, METH_NOARGS,
-                                       "The node's children as Values (those _prev shows)."};
     value_methods[k] = (PyMethodDef){NULL, NULL, 0, NULL};
-    PyObject *module = PyImport_ImportModule("micrograd_c._core"), *type = NULL;
-    int failed = !module || !(type = PyType_FromSpec(&value_spec))
-              || PyModule_AddFunctions(module, glue_functions) || optim_install(module);
-    if (!failed) {
-        set_ref((PyObject **)&base_type, type);
-        set_ref((PyObject **)&value_type, type);
-        failed = PyModule_AddObject(module, "ValueBase", type);     /* steals type on success */
-        if (!failed) type = NULL;
+    PyObject *type = PyType_FromSpec(&value_spec);
+    if (!type) return -1;
+    mg_set_ref((PyObject **)&mg_base_type, type);
+    mg_set_ref((PyObject **)&mg_value_type, type);
+    if (PyModule_AddObject(module, "ValueBase", type)) {    /* steals type on success */
+        Py_DECREF(type);
+        return -1;
     }
-    Py_XDECREF(type);
-    Py_XDECREF(module);
-    if (failed) {
-        PyErr_Clear();
-        Py_CLEAR(base_type);            /* so that a second try starts again */
-        Py_CLEAR(value_type);
-    }
-    return failed ? MG_GLUE_FAILED : MG_GLUE_OK;
+    return 0;
 }

@@ -3,8 +3,8 @@
 setuptools runs this file (setup.py names it in cffi_modules) before the package exists, so it
 imports only cffi and the standard library, and finds csrc/ next to the package. The header is the cdef: the C
 API is declared once, in csrc/micrograd.h. The core (arena.c, ops.c, nn.c) is portable C11;
-the Python type glue (value.c) is included into the module cffi generates, which is compiled
-against Python's limited API.
+the Python type glue (value.c and the others csrc/glue.h lists) is compiled with it into the
+module cffi generates, all against Python's limited API.
 """
 import os
 import sysconfig
@@ -14,6 +14,8 @@ from cffi import FFI
 # setuptools wants paths relative to setup.py's directory, where it runs this file from.
 CSRC = os.path.relpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "csrc"))
 CORE = ["arena.c", "ops.c", "nn.c"]
+# the Python type glue (csrc/glue.h lists what each file does), against Python's limited API
+GLUE_FILES = ["value.c", "backward_glue.c", "nn_glue.c", "optim_glue.c", "module.c"]
 
 # Every call into the core is short and the core keeps no locks of its own: the glue holds the
 # GIL for the whole call, which is what makes the core safe under Python threads (design note
@@ -33,14 +35,15 @@ static int glue_in_call;
 #define _cffi_restore_errno() ((void)0)
 
 int mg_glue_holds_gil(void) { return glue_in_call; }
-#include "value.c"
 """
 
 # Floating point must round as Python's does: no FMA contraction, no fast-math, anywhere.
 if os.name == "nt":     # MSVC: /fp:precise contracts nothing unless /fp:contract is given
     FLAGS = ["/O2", "/fp:precise"]
 else:                   # gcc and clang
-    FLAGS = ["-O3", "-ffp-contract=off", "-fno-fast-math", "-std=c11", "-g0",
+    # -fno-semantic-interposition: the glue's files call each other's mg_ functions, which
+    # a shared object would otherwise keep out of line (in case another library replaced them)
+    FLAGS = ["-O3", "-ffp-contract=off", "-fno-fast-math", "-std=c11", "-g0", "-fno-semantic-interposition",
              "-Werror=switch", "-Werror=implicit-function-declaration"]
 
 # The limited API of 3.9 (the wheel is abi3, cp39 up), named here: cffi's own default is the
@@ -59,7 +62,7 @@ ffibuilder.cdef(_cdef(os.path.join(CSRC, "micrograd.h")))
 ffibuilder.set_source(
     "micrograd_c._core",
     GLUE,
-    sources=[os.path.join(CSRC, name) for name in CORE],
+    sources=[os.path.join(CSRC, name) for name in CORE + GLUE_FILES],
     include_dirs=[CSRC],
     define_macros=MACROS,
     extra_compile_args=FLAGS,

@@ -33,7 +33,7 @@ def collections() -> int:
     return int(lib.mg_collections())
 
 
-# After each full run of Python's collector: a C function (csrc/value.c), so no Python frame
+# After each full run of Python's collector: a C function (csrc/module.c), so no Python frame
 # runs in the collector's callback, where a Ctrl-C could land and be swallowed. Once, however
 # often this module is loaded (importlib.reload).
 if core.after_gc not in gc.callbacks:
