@@ -36,7 +36,7 @@ typedef struct mg_block {
     void *value[MG_BLOCK];      /* the node's live Value (borrowed; the glue's), or NULL */
     int32_t kid0[MG_BLOCK];     /* children ids, -1 where none */
     int32_t kid1[MG_BLOCK];
-    uint8_t op[MG_BLOCK];       /* enum mg_op, with the MG_OP_PY flags (mg_op_at reads the op) */
+    uint8_t op[MG_BLOCK];       /* enum mg_op, and the MG_OP_PY flag (mg_op_at reads the op) */
     uint8_t mark[MG_BLOCK];     /* marks of a sweep in progress: all zero between calls */
 } mg_block;
 

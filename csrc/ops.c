@@ -9,6 +9,13 @@
 
 #include <string.h>
 
+/* A function kept out of line, off a hot loop's path (gcc and clang; others ignore it). */
+#if defined(__GNUC__)
+#define MG_COLD __attribute__((noinline, cold))
+#else
+#define MG_COLD
+#endif
+
 /* CPython's float_pow, case for case (Objects/floatobject.c), over libm's pow. */
 int mg_py_pow(double x, double k, double *out) {
     int negate = 0;

@@ -33,13 +33,6 @@ typedef struct {
 
 extern const mg_op_info mg_ops[];      /* MG_OP_COUNT rows (unsized here, so ops.c can assert it) */
 
-/* A function kept out of line, off a hot loop's path (gcc and clang; others ignore it). */
-#if defined(__GNUC__)
-#define MG_COLD __attribute__((noinline, cold))
-#else
-#define MG_COLD
-#endif
-
 /* A backward sweep that can stop for Python: root.grad = 1, then += into everything it
  * reaches, node by node down the arena (design notes 1 and 11 in arena.c). */
 typedef struct {

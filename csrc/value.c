@@ -108,7 +108,8 @@ static inline PyObject *finish(mg_value *out, mg_id id, int below) {
 }
 
 /* v takes live node id (which has no Value); a node it had goes, and nn plans and optimizers
- * notice (design note 2). Runs no Python. */
+ * notice (design note 2). Python can run only at the end, once v holds its new node (the old
+ * children's Values and callable dropped). */
 static void rebind(mg_value *v, mg_id id) {
     int had_node = v->id >= 0;
     detach(v);
@@ -116,7 +117,7 @@ static void rebind(mg_value *v, mg_id id) {
     v->below = 0;
     if (had_node) {
         mg_arena.epoch++;
-        forget_kids(v);             /* can run Python: only once v holds its new node */
+        forget_kids(v);
         Py_CLEAR(v->backward);      /* micrograd's __init__ resets _backward too */
     }
 }
@@ -500,7 +501,7 @@ static PyType_Spec value_spec = {
 // ----------------------------------------------------------------------------
 // functions on the _core module, for engine.py and _pypath.py
 
-/* install(value_class, real, binary, pow, mg_raise_status, tag): what the ops make, and the hooks. */
+/* install(value_class, real, binary, pow, raise_status, tag): what the ops make, and the hooks. */
 static PyObject *glue_install_hooks(PyObject *module, PyObject *args) {
     (void)module;
     PyObject *cls, *hooks[5];
