@@ -169,13 +169,6 @@ mg_block *mg_open_block(void) {
 // ----------------------------------------------------------------------------
 // the collector (invariants 3 to 7)
 
-/* Marks live node k for a visit of its own. */
-static inline void mark(int32_t k) {
-    mg_block *c = mg_live_block(k);
-    c->mark[MG_OFF(k)] = 1;
-    c->pending = 1;
-}
-
 /* The number of node b's nodes that are roots or marked, marking their children. */
 static uint32_t visit(mg_block *b) {
     uint32_t live = 0;
@@ -184,9 +177,7 @@ static uint32_t visit(mg_block *b) {
     for (uint32_t i = b->used; i-- > 0;) {
         if (!m[i] && !value[i]) continue;
         live++;
-        int32_t k0 = b->kid0[i], k1 = b->kid1[i];
-        if (k0 >= 0) mark(k0);
-        if (k1 >= 0) mark(k1);
+        mg_mark_kids(b, i);
     }
     memset(b->mark, 0, b->used);
     b->pending = 0;

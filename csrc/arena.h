@@ -79,6 +79,20 @@ static inline void mg_begin(void) {
     if (mg_arena.since >= mg_arena.wait && !mg_arena.sweeping) mg_collect_due();
 }
 
+/* Marks live node k for a visit of its own (a sweep's or a collection's; note 9). */
+static inline void mg_mark(int32_t k) {
+    mg_block *c = mg_live_block(k);
+    c->mark[MG_OFF(k)] = 1;
+    c->pending = 1;
+}
+
+/* Marks node i of block b's children. */
+static inline void mg_mark_kids(const mg_block *b, uint32_t i) {
+    int32_t k0 = b->kid0[i], k1 = b->kid1[i];
+    if (k0 >= 0) mg_mark(k0);
+    if (k1 >= 0) mg_mark(k1);
+}
+
 /* The op of node i of block b, without its flags. */
 static inline int mg_op_at(const mg_block *b, uint32_t i) { return b->op[i] & MG_OP_MASK; }
 

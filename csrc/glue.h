@@ -63,6 +63,13 @@ static inline int mg_is_value(PyObject *o) {
 
 /* --- value.c --- */
 PyObject *mg_raise_status(int status);          /* raises the exception for a C status: NULL */
+
+/* 1 for a builder's id of a node; else 0, with the failed build's status raised. */
+static inline int mg_built(mg_id id) {
+    if (id < MG_ERR(0)) return 1;
+    mg_raise_status((int)(id - MG_ERR(0)));
+    return 0;
+}
 PyObject *mg_type_error(PyObject *exc, const char *fmt, PyObject *o);  /* fmt % type(o).__name__ */
 PyObject *mg_unbound(PyObject *self);           /* a Value without a node: AttributeError */
 mg_value *mg_new_value(void);                   /* an engine.Value without a node (runs Python) */

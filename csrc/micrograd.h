@@ -20,25 +20,6 @@ enum mg_layout {
     MG_ERROR_SHIFT = 62         /* a failed builder returns (1 << MG_ERROR_SHIFT) + its mg_status */
 };
 
-/* One line per op, in the order of the op table in ops.c (a static assert there checks the
- * count); keep MG_OP_COUNT last. Adding an op: a line here, its forward/backward pair in ops.h
- * and its row in ops.c. */
-enum mg_op {
-    MG_LEAF,                    /* a number: Value(x) */
-    MG_ADD,                     /* a + b */
-    MG_MUL,                     /* a * b */
-    MG_POW_INT,                 /* a ** k for an int k that a float holds exactly: _op '**2' */
-    MG_POW_FLOAT,               /* a ** k for a float k: _op '**2.0' */
-    MG_POW_NAMED,               /* a ** k for any other k: a hidden leaf child holds float(k - 1) */
-    MG_RELU,                    /* relu(a) */
-    MG_TANH,                    /* tanh(a) */
-    MG_EXP,                     /* exp(a) */
-    MG_SIGMOID,                 /* sigmoid(a) = 1 / (1 + exp(-a)) */
-    MG_LOG,                     /* log(a), the natural log */
-    MG_CUSTOM,                  /* Value(x, children, op) built by hand: edges, no local derivative */
-    MG_OP_COUNT
-};
-
 enum mg_status {
     MG_OK,
     MG_NOMEM,                   /* out of memory: MemoryError */
@@ -52,10 +33,19 @@ enum mg_status {
     MG_PYTHON                   /* a sweep stopped at a node whose rule is Python's (ops.h) */
 };
 
-/* --- the op table (ops.c) --- */
-const char *mg_op_name(int op);         /* micrograd's _op, "" where Python spells it out (pow) */
-const char *mg_op_method(int op);       /* the Value method that makes the op, or "" */
-int mg_op_arity(int op);                /* operands: the children _prev shows */
+/* --- the op table (ops.h's MG_OP_TABLE: a row per op, op = its index) --- */
+typedef struct {
+    const char *key;            /* enum mg_op's name after MG_ ("ADD", "RELU") */
+    const char *name;           /* micrograd's _op, "" where Python spells it out (pow) */
+    const char *method;         /* the Value method that makes the op, or "" */
+    const char *symbol;         /* a binary op's Python operator ("+"), or "" */
+    const char *activation;     /* nn's name for the op as an activation ("ReLU"), or "" */
+    int arity;                  /* operands: the children _prev shows */
+    int value_first;            /* `k op v` builds v op k, as micrograd's + and *: it commutes */
+} mg_op_desc;
+
+int mg_op_count(void);
+const mg_op_desc *mg_op_describe(int op);   /* NULL for a number outside the table */
 
 /* --- reading one node (an id that is not live reads as NaN / -1) --- */
 double mg_data(mg_id n);
@@ -77,10 +67,11 @@ int64_t mg_collections(void);           /* collections so far */
 /* --- the Python type glue (module.c and the files glue.h lists, in the cffi module) --- */
 int mg_glue_holds_gil(void);            /* 1 when called through glue that keeps the GIL */
 int mg_glue_install(void);              /* puts ValueBase and the glue's functions on _core */
+const char *mg_glue_error(void);        /* why the last mg_glue_install failed */
 
 enum mg_glue_status {                   /* what mg_glue_install returns */
     MG_GLUE_OK,
-    MG_GLUE_FAILED,                     /* the types could not be made, or the op table lacks a row */
+    MG_GLUE_FAILED,                     /* the types could not be made: mg_glue_error() says why */
     MG_GLUE_SUBINTERPRETER              /* not the main interpreter: nothing was touched */
 };
 

@@ -6,6 +6,8 @@
 
 #include "ops.h"
 
+#include <stdio.h>
+
 /* after_gc(phase, info): gc.callbacks' hook (lifetime.py), a collection of the arena after
  * each full run of Python's collector, when the last Values of a graph held in a reference
  * cycle have gone. A C function: no Python frame runs, so no signal can land in it and be
@@ -26,17 +28,36 @@ static PyMethodDef module_functions[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static char glue_error[256];
+
+/* Why the last mg_glue_install failed: its exception's message, kept here because a call
+ * through cffi cannot return one. */
+const char *mg_glue_error(void) { return glue_error; }
+
+/* The exception set now, as glue_error, cleared. */
+static void keep_error(void) {
+    PyObject *type, *value, *trace;
+    PyErr_Fetch(&type, &value, &trace);
+    PyObject *text = value ? PyObject_Str(value) : NULL;
+    PyObject *utf8 = text ? PyUnicode_AsUTF8String(text) : NULL;
+    snprintf(glue_error, sizeof glue_error, "%s", utf8 ? PyBytes_AsString(utf8) : "(no message)");
+    Py_XDECREF(utf8);
+    Py_XDECREF(text);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(trace);
+    PyErr_Clear();
+}
+
 /* Makes ValueBase and ParamSet and puts them, with the glue's functions, on micrograd_c._core,
  * once: a second call (importlib.reload of _glue) finds them there. Returns MG_GLUE_OK;
  * MG_GLUE_SUBINTERPRETER in any interpreter but the main one, where nothing is touched (the
  * types and hooks are the process's, and another interpreter's objects must never reach
- * them); or MG_GLUE_FAILED with nothing raised. _glue.py raises ImportError for either. */
+ * them); or MG_GLUE_FAILED with nothing raised and mg_glue_error() saying why. _glue.py
+ * raises ImportError for either. */
 int mg_glue_install(void) {
     if (PyInterpreterState_GetID(PyInterpreterState_Get()) != 0) return MG_GLUE_SUBINTERPRETER;
     if (mg_base_type) return MG_GLUE_OK;
-    for (int op = 0; op < MG_OP_COUNT; op++)
-        if (!mg_ops[op].name) return MG_GLUE_FAILED;    /* a row left out of ops.c's table (its
-                                                         * assert sees only the last one) */
     PyObject *module = PyImport_ImportModule("micrograd_c._core");
     int failed = !module || mg_value_type_make(module)
               || PyModule_AddFunctions(module, mg_value_functions)
@@ -45,7 +66,7 @@ int mg_glue_install(void) {
               || PyModule_AddFunctions(module, module_functions) || mg_optim_install(module);
     Py_XDECREF(module);
     if (failed) {
-        PyErr_Clear();
+        keep_error();
         Py_CLEAR(mg_base_type);         /* so that a second try starts again */
         Py_CLEAR(mg_value_type);
     }

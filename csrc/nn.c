@@ -1,6 +1,7 @@
 /*
  * nn.c: a whole Neuron, Layer or MLP call in one go: the same nodes in the same order as
- * micrograd's fold, so forward values, _prev and drawings are micrograd's.
+ * micrograd's fold, so forward values, _prev and drawings are micrograd's (invariant 1 of the
+ * nn plan, micrograd_c/_plan.py).
  */
 #include "nn.h"
 

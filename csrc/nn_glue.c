@@ -1,7 +1,8 @@
 /*
  * nn_glue.c: an nn plan (micrograd_c/_plan.py), the glue's side: a plan holds its parameters'
  * node ids, layer by layer (nn.h), and the Values that keep those nodes; a call makes the
- * whole forward in one C call (nn.c) and gives its outputs their Values.
+ * whole forward in one C call (nn.c) and gives its outputs their Values. The protocol is
+ * micrograd_c/_plan.py's numbered invariants; this file keeps 6 (ids, epoch) and 7 (inputs).
  */
 #include "glue.h"
 
@@ -87,15 +88,15 @@ static PyObject *glue_net_new(PyObject *module, PyObject *args) {
         for (Py_ssize_t j = 0; j < nb; j++) {
             long op = PyLong_AsLong(PyList_GetItem(nonlin, j));
             if (op == -1 && PyErr_Occurred()) goto fail;
-            if (op && (op < 0 || op >= MG_OP_COUNT || mg_ops[op].arity != 1 || !mg_ops[op].method[0])) {
+            if (op && (op < 0 || op >= MG_OP_COUNT || mg_ops[op].arity != 1 || !mg_op_descs[op].method[0])) {
                 PyErr_SetString(PyExc_ValueError, "net_new: a neuron ends with 0 or a unary op with a method");
                 goto fail;
             }
             L->nonlin[j] = (uint8_t)op;
         }
     }
-    /* the ids above were read with Python running in between (PyList_Append, truth tests):
-     * the epoch taken now, after the last of them, would miss a change; so read them again */
+    /* invariant 6: the ids above were read with Python running in between (PyList_Append,
+     * truth tests), so an epoch taken now could miss a change; read them again after it */
     box->net.epoch = mg_arena.epoch;
     for (uint32_t l = 0, at = 0; l < box->net.nlayers; l++) {
         mg_layer *L = &box->net.layers[l];
@@ -169,10 +170,7 @@ static PyObject *glue_net_call(PyObject *module, PyObject *args) {
         Py_INCREF(result);
         goto done;
     }
-    if (first_out >= MG_ERR(0)) {
-        mg_raise_status((int)(first_out - MG_ERR(0)));
-        goto done;
-    }
+    if (!mg_built(first_out)) goto done;
     for (uint32_t j = 0; j < nout; j++) mg_attach(vals[j], outs[j]);
     if (!box->as_list) {
         result = (PyObject *)vals[0];

@@ -1,9 +1,5 @@
 /*
- * ops.c: the op table, the builders that append nodes, and the backward sweep.
- *
- * The table is the one list of ops: each row names the op as micrograd's _op does, the Value
- * method that makes it (a unary op's), its arity and its forward/backward pair (ops.h). The
- * glue makes Value's unary methods from it and the tests make their cases from it.
+ * ops.c: the op table's two arrays, the builders that append nodes, and the backward sweep.
  */
 #include "ops.h"
 
@@ -50,28 +46,19 @@ int mg_py_pow(double x, double k, double *out) {
 }
 
 // ----------------------------------------------------------------------------
-// the table: one row per op, in enum mg_op's order
+// the table (ops.h's MG_OP_TABLE), as the core and as Python read it
 
-const mg_op_info mg_ops[] = {
-    [MG_LEAF] = {"", "", 0, NULL, NULL},
-    [MG_ADD] = {"+", "", 2, mg_add_forward, mg_add_backward},
-    [MG_MUL] = {"*", "", 2, mg_mul_forward, mg_mul_backward},
-    [MG_POW_INT] = {"", "", 1, mg_pow_forward, mg_pow_backward},
-    [MG_POW_FLOAT] = {"", "", 1, mg_pow_forward, mg_pow_backward},
-    [MG_POW_NAMED] = {"", "", 1, mg_pow_forward, mg_pow_named_backward},
-    [MG_RELU] = {"ReLU", "relu", 1, mg_relu_forward, mg_relu_backward},
-    [MG_TANH] = {"tanh", "tanh", 1, mg_tanh_forward, mg_tanh_backward},
-    [MG_EXP] = {"exp", "exp", 1, mg_exp_forward, mg_exp_backward},
-    [MG_SIGMOID] = {"sigmoid", "sigmoid", 1, mg_sigmoid_forward, mg_sigmoid_backward},
-    [MG_LOG] = {"log", "log", 1, mg_log_forward, mg_log_backward},
-    [MG_CUSTOM] = {"", "", 2, NULL, NULL},
-};
-_Static_assert(sizeof mg_ops / sizeof mg_ops[0] == MG_OP_COUNT, "every op needs its row in mg_ops");
+#define MG_INFO_ROW(ID, NAME, METHOD, SYMBOL, ARITY, ORDER, ACT, FORWARD, BACKWARD) \
+    [MG_##ID] = {ARITY, FORWARD, BACKWARD},
+const mg_op_info mg_ops[MG_OP_COUNT] = {MG_OP_TABLE(MG_INFO_ROW)};
+
+#define MG_DESC_ROW(ID, NAME, METHOD, SYMBOL, ARITY, ORDER, ACT, FORWARD, BACKWARD) \
+    [MG_##ID] = {#ID, NAME, METHOD, SYMBOL, ACT, ARITY, ORDER == MG_VALUE_FIRST},
+const mg_op_desc mg_op_descs[MG_OP_COUNT] = {MG_OP_TABLE(MG_DESC_ROW)};
 
 static int known(int op) { return op >= 0 && op < MG_OP_COUNT; }
-const char *mg_op_name(int op) { return known(op) ? mg_ops[op].name : ""; }
-const char *mg_op_method(int op) { return known(op) ? mg_ops[op].method : ""; }
-int mg_op_arity(int op) { return known(op) ? mg_ops[op].arity : -1; }
+int mg_op_count(void) { return MG_OP_COUNT; }
+const mg_op_desc *mg_op_describe(int op) { return known(op) ? &mg_op_descs[op] : NULL; }
 
 // ----------------------------------------------------------------------------
 // building (each call: mg_begin, then the forward, then its nodes)
@@ -93,18 +80,19 @@ mg_id mg_build(int op, mg_id a, mg_id b, double aux) {
     return w ? mg_push(w, (uint8_t)op, x, aux, a, b) : MG_ERR(MG_NOMEM);
 }
 
-/* a op k as micrograd's Value(k) then the op: the number's leaf, then the node. */
-mg_id mg_build_k(int op, mg_id a, double k) {
+/* a op k as micrograd's Value(k) then the op: the number's leaf, then the node, whose operands
+ * are (a, k), or (k, a) when k_first (k op a for an op that does not commute). */
+mg_id mg_build_k(int op, mg_id a, double k, int k_first) {
     mg_begin();
     mg_block *ka = mg_block_of(a);
     if (!known(op) || mg_ops[op].arity != 2 || !mg_ops[op].forward || !ka) return MG_ERR(MG_BADID);
-    double x;
-    int st = mg_ops[op].forward(ka->data[MG_OFF(a)], k, 0.0, &x);
+    double x, av = ka->data[MG_OFF(a)];
+    int st = k_first ? mg_ops[op].forward(k, av, 0.0, &x) : mg_ops[op].forward(av, k, 0.0, &x);
     if (st) return MG_ERR(st);
     mg_block *w = mg_room(2);
     if (!w) return MG_ERR(MG_NOMEM);
     mg_id leaf = mg_push(w, MG_LEAF, k, 0.0, -1, -1);
-    return mg_push(w, (uint8_t)op, x, 0.0, a, leaf);
+    return k_first ? mg_push(w, (uint8_t)op, x, 0.0, leaf, a) : mg_push(w, (uint8_t)op, x, 0.0, a, leaf);
 }
 
 /* a ** k whose k - 1 is k1 (Python's int arithmetic, exact), the tag naming it in Python. */
@@ -141,13 +129,6 @@ static inline mg_ref ref_of(int32_t k) {
     return (mg_ref){&c->data[MG_OFF(k)], &c->grad[MG_OFF(k)]};
 }
 
-/* Marks live node k for a visit of its own. */
-static inline void mark_kid(int32_t k) {
-    mg_block *c = mg_live_block(k);
-    c->mark[MG_OFF(k)] = 1;
-    c->pending = 1;
-}
-
 /* Node i of block b, of op op (its flags off): op's rule into its children (ka, kb). */
 static inline int local_backward(int op, const mg_block *b, uint32_t i, mg_ref ka, mg_ref kb) {
     mg_backward_fn rule = mg_ops[op].backward;
@@ -155,11 +136,7 @@ static inline int local_backward(int op, const mg_block *b, uint32_t i, mg_ref k
 }
 
 /* Node i of block b, whose rule is Python's (note 11): its children marked for their turn. */
-static MG_COLD void python_turn(const mg_block *b, uint32_t i) {
-    int32_t k0 = b->kid0[i], k1 = b->kid1[i];
-    if (k0 >= 0) mark_kid(k0);
-    if (k1 >= 0) mark_kid(k1);
-}
+static MG_COLD void python_turn(const mg_block *b, uint32_t i) { mg_mark_kids(b, i); }
 
 int mg_sweep_begin(mg_sweep_t *s, mg_id root) {
     if (mg_arena.sweeping) return MG_BUSY;
@@ -208,8 +185,8 @@ int mg_sweep(mg_sweep_t *s) {
                 }
                 int st = local_backward(op, b, i, ref_of(k0), ref_of(k1));
                 if (st && !status) status = st;
-                if (k0 >= 0) mark_kid(k0);
-                if (k1 >= 0) mark_kid(k1);
+                if (k0 >= 0) mg_mark(k0);
+                if (k1 >= 0) mg_mark(k1);
             }
             b->pending = 0;             /* children lie below their parents: all visited */
         }

@@ -1,15 +1,18 @@
 /*
- * ops.h: each op's forward and local backward, side by side, and the op table's shape.
+ * ops.h: the op table, and each op's forward and local backward, side by side.
  *
- * An op is a row of mg_ops[] (ops.c) and a pair of functions here: the forward returns an
- * mg_status and writes the value; the backward adds its local derivatives, times the node's
- * grad g, into its operands' grads (always +=). Floating point follows Python's float to the
- * bit: the same libm calls, CPython's special cases for pow, no FMA contraction (the build
- * passes -ffp-contract=off), so `g += a * b` rounds twice, as Python does.
+ * MG_OP_TABLE is the one list of ops: a row per op, from which enum mg_op, the table ops.c
+ * keeps (mg_ops[], and mg_op_descs[] that Python reads), Value's methods and operators
+ * (value.c), nn's activations, the type stubs' check and the tests all follow. An op is its
+ * row and its pair of functions here: the forward returns an mg_status and writes the value;
+ * the backward adds its local derivatives, times the node's grad g, into its operands' grads
+ * (always +=). Floating point follows Python's float to the bit: the same libm calls,
+ * CPython's special cases for pow, no FMA contraction (the build passes -ffp-contract=off),
+ * so `g += a * b` rounds twice, as Python does.
  *
- * Adding an op: its line in enum mg_op (micrograd.h), its pair here, its row in ops.c (the
- * static assert there fails until the row is in); a unary op with a method name in its row
- * becomes that method of Value (value.c), and its tests come from the table.
+ * Each pair opens with MG_ROW_OF(ID), which does not compile without the op's row, so a row
+ * deleted or renamed fails the build, as does a row whose pair is missing. CONTRIBUTING.md
+ * walks through adding an op.
  */
 #ifndef MG_OPS_H
 #define MG_OPS_H
@@ -17,21 +20,67 @@
 
 #include <math.h>
 
+/* The columns of a row:
+ *   ID        enum mg_op's name, after MG_
+ *   NAME      micrograd's _op; "" for a leaf and where Python spells it out (pow, custom)
+ *   METHOD    the Value method that makes the op (a.relu(), a.atan2(b)), or ""
+ *   SYMBOL    a binary op's Python operator ("+", "-", "*", "/"), wired to Value's number slot
+ *   ARITY     operands: the children _prev shows
+ *   ORDER     a binary op's operands: MG_VALUE_FIRST, micrograd's `k + v`, which builds v + k
+ *             (right for an op that commutes, and only for one), or MG_AS_WRITTEN
+ *   ACT       nn's name for the op as a neuron's activation ("ReLU": ReLUNeuron), or ""
+ *   FORWARD, BACKWARD   its pair below; NULL for a node built another way, or no derivative
+ */
+// clang-format off
+#define MG_OP_TABLE(X) \
+    /* ID          NAME       METHOD     SYMBOL ARITY ORDER           ACT        FORWARD              BACKWARD */ \
+    X(LEAF,        "",        "",        "",    0,    MG_AS_WRITTEN,  "",        NULL,                NULL)                   \
+    X(ADD,         "+",       "",        "+",   2,    MG_VALUE_FIRST, "",        mg_add_forward,      mg_add_backward)        \
+    X(MUL,         "*",       "",        "*",   2,    MG_VALUE_FIRST, "",        mg_mul_forward,      mg_mul_backward)        \
+    X(POW_INT,     "",        "",        "",    1,    MG_AS_WRITTEN,  "",        mg_pow_forward,      mg_pow_backward)        \
+    X(POW_FLOAT,   "",        "",        "",    1,    MG_AS_WRITTEN,  "",        mg_pow_forward,      mg_pow_backward)        \
+    X(POW_NAMED,   "",        "",        "",    1,    MG_AS_WRITTEN,  "",        mg_pow_forward,      mg_pow_named_backward)  \
+    X(RELU,        "ReLU",    "relu",    "",    1,    MG_AS_WRITTEN,  "ReLU",    mg_relu_forward,     mg_relu_backward)       \
+    X(TANH,        "tanh",    "tanh",    "",    1,    MG_AS_WRITTEN,  "Tanh",    mg_tanh_forward,     mg_tanh_backward)       \
+    X(EXP,         "exp",     "exp",     "",    1,    MG_AS_WRITTEN,  "",        mg_exp_forward,      mg_exp_backward)        \
+    X(SIGMOID,     "sigmoid", "sigmoid", "",    1,    MG_AS_WRITTEN,  "Sigmoid", mg_sigmoid_forward,  mg_sigmoid_backward)    \
+    X(LOG,         "log",     "log",     "",    1,    MG_AS_WRITTEN,  "",        mg_log_forward,      mg_log_backward)        \
+    X(CUSTOM,      "",        "",        "",    2,    MG_AS_WRITTEN,  "",        NULL,                NULL)
+// clang-format on
+
+/* The rows' kinds of leaf, pow and custom nodes: the unnamed ones Python names (_pypath.py):
+ *   LEAF       a number: Value(x)
+ *   POW_INT    a ** k for an int k that a float holds exactly: _op '**2'
+ *   POW_FLOAT  a ** k for a float k: _op '**2.0'
+ *   POW_NAMED  a ** k for any other k: a hidden leaf child holds float(k - 1)
+ *   CUSTOM     Value(x, children, op) built by hand: edges, no local derivative */
+
+#define MG_ENUM_ROW(ID, ...) MG_##ID,
+enum mg_op { MG_OP_TABLE(MG_ENUM_ROW) MG_OP_COUNT };
+#undef MG_ENUM_ROW
+_Static_assert(MG_OP_COUNT <= MG_OP_MASK + 1, "an op must fit the node's op byte beside MG_OP_PY");
+_Static_assert(MG_LEAF == 0, "a leaf is op 0");
+
+enum mg_order { MG_AS_WRITTEN, MG_VALUE_FIRST };
+
+/* A compile-time check that op ID has its row: the opening line of its pair. */
+#define MG_ROW_OF(ID) _Static_assert(MG_##ID < MG_OP_COUNT, "an op's pair needs its row in MG_OP_TABLE")
+
 /* One operand's data and grad, as a backward rule sees them. */
 typedef struct { double *data, *grad; } mg_ref;
 
 typedef int (*mg_forward_fn)(double a, double b, double aux, double *out);
 typedef int (*mg_backward_fn)(double g, double out, double aux, mg_ref a, mg_ref b);
 
+/* What the core itself needs of a row (mg_op_descs[] holds what Python reads: micrograd.h). */
 typedef struct {
-    const char *name;           /* micrograd's _op; "" for a leaf and where Python spells it */
-    const char *method;         /* the Value method that makes the op (a unary op), or "" */
     int arity;                  /* operands: the children _prev shows */
     mg_forward_fn forward;      /* NULL: built another way (a leaf, a custom node) */
     mg_backward_fn backward;    /* NULL: no local derivative */
 } mg_op_info;
 
-extern const mg_op_info mg_ops[];      /* MG_OP_COUNT rows (unsized here, so ops.c can assert it) */
+extern const mg_op_info mg_ops[MG_OP_COUNT];
+extern const mg_op_desc mg_op_descs[MG_OP_COUNT];
 
 /* A backward sweep that can stop for Python: root.grad = 1, then += into everything it
  * reaches, node by node down the arena (design notes 1 and 11 in arena.c). */
@@ -54,6 +103,7 @@ void mg_sweep_abort(mg_sweep_t *s);
 /* x ** k with Python float semantics (CPython's float_pow): a status and the result. */
 int mg_py_pow(double x, double k, double *out);
 
+MG_ROW_OF(ADD);
 /* a + b;  da += g, db += g */
 static inline int mg_add_forward(double a, double b, double aux, double *out) {
     (void)aux;
@@ -67,6 +117,7 @@ static inline int mg_add_backward(double g, double out, double aux, mg_ref a, mg
     return MG_OK;
 }
 
+MG_ROW_OF(MUL);
 /* a * b;  da += b * g, db += a * g (both products before either store: a may be b) */
 static inline int mg_mul_forward(double a, double b, double aux, double *out) {
     (void)aux;
@@ -81,6 +132,9 @@ static inline int mg_mul_backward(double g, double out, double aux, mg_ref a, mg
     return MG_OK;
 }
 
+MG_ROW_OF(POW_INT);
+MG_ROW_OF(POW_FLOAT);
+MG_ROW_OF(POW_NAMED);
 /* a ** k (k = aux);  da += (k * a**(k - 1)) * g, with k - 1 taken on k: exact for the ints
  * and floats an int-or-float pow holds; a named pow's hidden operand b holds float(k - 1) */
 static inline int mg_pow_forward(double a, double b, double k, double *out) {
@@ -102,6 +156,7 @@ static inline int mg_pow_named_backward(double g, double out, double k, mg_ref a
     return mg_pow_rule(g, k, *b.data, a);
 }
 
+MG_ROW_OF(RELU);
 /* relu(a) = 0 if a < 0 else a;  da += (out > 0) * g */
 static inline int mg_relu_forward(double a, double b, double aux, double *out) {
     (void)b, (void)aux;
@@ -114,6 +169,7 @@ static inline int mg_relu_backward(double g, double out, double aux, mg_ref a, m
     return MG_OK;
 }
 
+MG_ROW_OF(TANH);
 /* tanh(a), as math.tanh;  da += (1 - out**2) * g */
 static inline int mg_tanh_forward(double a, double b, double aux, double *out) {
     (void)b, (void)aux;
@@ -126,6 +182,7 @@ static inline int mg_tanh_backward(double g, double out, double aux, mg_ref a, m
     return MG_OK;
 }
 
+MG_ROW_OF(EXP);
 /* exp(a), OverflowError as math.exp;  da += out * g */
 static inline int mg_exp_forward(double a, double b, double aux, double *out) {
     (void)b, (void)aux;
@@ -138,6 +195,7 @@ static inline int mg_exp_backward(double g, double out, double aux, mg_ref a, mg
     return MG_OK;
 }
 
+MG_ROW_OF(SIGMOID);
 /* sigmoid(a) = 1 / (1 + exp(-a)) for a >= 0, else e / (1 + e) with e = exp(a): exp only ever
  * sees a number <= 0, so nothing overflows (+-inf give 1.0 and 0.0), and NaN, which is not
  * >= 0, gives NaN;  da += (out * (1 - out)) * g */
@@ -157,6 +215,7 @@ static inline int mg_sigmoid_backward(double g, double out, double aux, mg_ref a
     return MG_OK;
 }
 
+MG_ROW_OF(LOG);
 /* log(a), as math.log: ValueError for a <= 0 (-0.0 and -inf too), log(inf) = inf, and NaN, not
  * <= 0, gives NaN;  da += g / a */
 static inline int mg_log_forward(double a, double b, double aux, double *out) {
@@ -176,7 +235,7 @@ static inline int mg_log_backward(double g, double out, double aux, mg_ref a, mg
  * nothing here runs Python. */
 mg_id mg_build_leaf(double x);
 mg_id mg_build(int op, mg_id a, mg_id b, double aux);          /* b: -1 for a unary op */
-mg_id mg_build_k(int op, mg_id a, double k);                   /* a op k: k's leaf, then the node */
+mg_id mg_build_k(int op, mg_id a, double k, int k_first);      /* a op k (k op a): k's leaf, then the node */
 mg_id mg_build_named_pow(mg_id a, double k, double k1, double tag);
 mg_id mg_build_custom(double x, mg_id a, mg_id b, double tag); /* a, b: children or -1 */
 

@@ -18,6 +18,8 @@
 #include "ops.h"
 #include "structmember.h"
 
+#include <string.h>
+
 PyTypeObject *mg_base_type, *mg_value_type;
 PyObject *mg_hook_real, *mg_hook_binary, *mg_hook_pow, *mg_hook_raise, *mg_hook_tag;
 
@@ -98,9 +100,9 @@ static int keep_kids(mg_value *v) {
 /* out, given node id, built on Values of which one has below set (below); or, for a failed
  * build, nothing and the build's exception. */
 static inline PyObject *finish(mg_value *out, mg_id id, int below) {
-    if (id >= MG_ERR(0)) {
+    if (!mg_built(id)) {
         Py_DECREF(out);
-        return mg_raise_status((int)(id - MG_ERR(0)));
+        return NULL;
     }
     mg_attach(out, id);
     if (below && keep_kids(out)) Py_CLEAR(out);
@@ -174,17 +176,17 @@ static mg_value *result_of(PyObject *self, mg_id *a) {
     return out;
 }
 
-/* op(l, r) for op MG_ADD or MG_MUL, either operand the Value: micrograd's __add__ and
- * __radd__ both build self + other, the Value first. A Value, float, int or bool operand is
- * built here; any other goes to Python. */
-static PyObject *binary(int op, PyObject *l, PyObject *r) {
+/* l op r for a binary op, either operand the Value: a Value, float, int or bool operand is
+ * built here; any other goes to Python. With value_first, as micrograd's __add__ and __radd__,
+ * both orders build self op other, the Value first; else the operands stay as written. */
+static PyObject *binary(int op, int value_first, PyObject *l, PyObject *r) {
     PyObject *self = mg_is_value(l) ? l : r, *other = self == l ? r : l;
     int with_value = mg_is_value(other);
     double k = 0.0;
     if (!with_value) {                  /* a float subclass too (NumPy's float64), as real() */
         int number = PyFloat_Check(other) ? real(other, &k) : mg_plain_number(other, &k);
         if (number < 0) return NULL;
-        if (!number) return PyObject_CallFunction(mg_hook_binary, "iOO", op, self, other);
+        if (!number) return PyObject_CallFunction(mg_hook_binary, "iOO", op, l, r);
     }
     mg_id a, b = 0;
     mg_value *out = result_of(self, &a);
@@ -194,11 +196,9 @@ static PyObject *binary(int op, PyObject *l, PyObject *r) {
         return mg_unbound(other);
     }
     int below = AS_VALUE(self)->below | (with_value && AS_VALUE(other)->below);
-    return finish(out, with_value ? mg_build(op, a, b, 0.0) : mg_build_k(op, a, k), below);
+    int k_first = !value_first && self == r;
+    return finish(out, with_value ? mg_build(op, a, b, 0.0) : mg_build_k(op, a, k, k_first), below);
 }
-
-static PyObject *value_add(PyObject *l, PyObject *r) { return binary(MG_ADD, l, r); }
-static PyObject *value_mul(PyObject *l, PyObject *r) { return binary(MG_MUL, l, r); }
 
 /* self ** k: a float k, or an int a float holds exactly, here; any other k in Python (it
  * asserts micrograd's int/float rule and names the op). */
@@ -228,16 +228,27 @@ static PyObject *unary(PyObject *self, int op) {
     return out ? finish(out, mg_build(op, a, -1, 0.0), AS_VALUE(self)->below) : NULL;
 }
 
-/* A METH_NOARGS function per op index, so that the table's unary ops become methods. */
-#define UNARY(k) \
-    static PyObject *unary_##k(PyObject *self, PyObject *unused) { (void)unused; return unary(self, k); }
-UNARY(0) UNARY(1) UNARY(2) UNARY(3) UNARY(4) UNARY(5) UNARY(6) UNARY(7)
-UNARY(8) UNARY(9) UNARY(10) UNARY(11) UNARY(12) UNARY(13) UNARY(14) UNARY(15)
-static const PyCFunction unary_fn[] = {
-    unary_0, unary_1, unary_2, unary_3, unary_4, unary_5, unary_6, unary_7,
-    unary_8, unary_9, unary_10, unary_11, unary_12, unary_13, unary_14, unary_15,
+/* Each row's op as a method (unary: METH_NOARGS; binary: METH_O, which is also a number
+ * slot's signature), made for every row, so that the table alone decides which Value has. */
+#define MG_OP_FUNCTIONS(ID, NAME, METHOD, SYMBOL, ARITY, ORDER, ...)                           \
+    static PyObject *unary_##ID(PyObject *self, PyObject *unused) {                            \
+        (void)unused;                                                                          \
+        return unary(self, MG_##ID);                                                           \
+    }                                                                                          \
+    static PyObject *binary_##ID(PyObject *l, PyObject *r) { return binary(MG_##ID, ORDER == MG_VALUE_FIRST, l, r); }
+MG_OP_TABLE(MG_OP_FUNCTIONS)
+#define MG_UNARY_ENTRY(ID, ...) unary_##ID,
+#define MG_BINARY_ENTRY(ID, ...) binary_##ID,
+static const PyCFunction unary_fn[MG_OP_COUNT] = {MG_OP_TABLE(MG_UNARY_ENTRY)};
+static const binaryfunc binary_fn[MG_OP_COUNT] = {MG_OP_TABLE(MG_BINARY_ENTRY)};
+
+/* The number slots a binary op's SYMBOL can take. */
+static const struct {
+    const char *symbol;
+    int slot;
+} number_slots[] = {
+    {"+", Py_nb_add}, {"-", Py_nb_subtract}, {"*", Py_nb_multiply}, {"/", Py_nb_true_divide},
 };
-_Static_assert(MG_OP_COUNT <= sizeof unary_fn / sizeof unary_fn[0], "one unary_k per op");
 
 // ----------------------------------------------------------------------------
 // Value(data, _children=(), _op='', label='')
@@ -303,10 +314,7 @@ static int value_init(PyObject *self, PyObject *args, PyObject *kwds) {
     } else {
         id = mg_build_leaf(x);
     }
-    if (id >= MG_ERR(0)) {
-        mg_raise_status((int)(id - MG_ERR(0)));
-        return -1;
-    }
+    if (!mg_built(id)) return -1;
     rebind(AS_VALUE(self), id);
     if (below && keep_kids(AS_VALUE(self))) return -1;
     if (label) {
@@ -369,10 +377,7 @@ static int set_field(PyObject *self, PyObject *value, int grad) {
     mg_value *v = AS_VALUE(self);
     if (v->id < 0) {                    /* a leaf of this data, or of 0.0 under this grad */
         mg_id id = mg_build_leaf(grad ? 0.0 : x);
-        if (id >= MG_ERR(0)) {
-            mg_raise_status((int)(id - MG_ERR(0)));
-            return -1;
-        }
+        if (!mg_built(id)) return -1;
         rebind(v, id);
         if (!grad) return 0;
     }
@@ -474,10 +479,12 @@ static PyMemberDef value_members[] = {
     {NULL, 0, 0, 0, NULL},
 };
 
-/* The table's unary ops (filled in by mg_value_type_make) and the end marker. */
+/* The table's methods (filled in by mg_value_type_make) and the end marker. */
 static PyMethodDef value_methods[MG_OP_COUNT + 1];
 
-static PyType_Slot value_slots[] = {
+#define BASE_SLOTS 10
+/* The type's slots, then the table's operators (mg_value_type_make), then the end marker. */
+static PyType_Slot value_slots[BASE_SLOTS + MG_OP_COUNT + 1] = {
     {Py_tp_doc, "The C half of micrograd_c's Value: a node of the arena and its hot operators."},
     {Py_tp_new, (void *)value_new},
     {Py_tp_init, (void *)value_init},
@@ -487,10 +494,7 @@ static PyType_Slot value_slots[] = {
     {Py_tp_getset, value_getset},
     {Py_tp_members, value_members},
     {Py_tp_methods, value_methods},
-    {Py_nb_add, (void *)value_add},
-    {Py_nb_multiply, (void *)value_mul},
     {Py_nb_power, (void *)value_pow},
-    {0, NULL},
 };
 
 static PyType_Spec value_spec = {
@@ -550,12 +554,55 @@ PyMethodDef mg_value_functions[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* Row op's operator as a number slot of ValueBase, at *n of value_slots; -1 with ImportError
+ * for an operator no slot takes, or one another row took. */
+static int add_number_slot(int op, int *n) {
+    for (size_t k = 0; k < sizeof number_slots / sizeof number_slots[0]; k++) {
+        if (strcmp(mg_op_descs[op].symbol, number_slots[k].symbol)) continue;
+        for (int i = BASE_SLOTS; i < *n; i++)
+            if (value_slots[i].slot == number_slots[k].slot) goto taken;
+        value_slots[(*n)++] = (PyType_Slot){number_slots[k].slot, (void *)binary_fn[op]};
+        return 0;
+    }
+taken:
+    PyErr_Format(PyExc_ImportError, "op table row %s: operator '%s' is not one a row can take (+ - * /, each once)",
+                 mg_op_descs[op].key, mg_op_descs[op].symbol);
+    return -1;
+}
+
+/* Value's methods and operators from the op table: a unary op's METHOD, a binary op's METHOD
+ * and SYMBOL. A row that builds (it has a forward) but that no method or operator reaches,
+ * other than the pows ** makes, is an error, as is a method on a row that does not build. */
+static int from_table(void) {
+    int nmethods = 0, nslots = BASE_SLOTS;
+    for (int op = 0; op < MG_OP_COUNT; op++) {
+        const mg_op_desc *d = &mg_op_descs[op];
+        int builds = mg_ops[op].forward != NULL, binary = d->arity == 2;
+        if ((d->method[0] || d->symbol[0]) && (!builds || d->arity < 1 || (d->symbol[0] && !binary))) {
+            PyErr_Format(PyExc_ImportError, "op table row %s: a method needs a FORWARD, an operator a binary op",
+                         d->key);
+            return -1;
+        }
+        if (d->activation[0] && (d->arity != 1 || !d->method[0])) {
+            PyErr_Format(PyExc_ImportError, "op table row %s: an activation is a unary op with a METHOD", d->key);
+            return -1;
+        }
+        if (binary && builds && !d->method[0] && !d->symbol[0]) {
+            PyErr_Format(PyExc_ImportError, "op table row %s: a binary op needs a METHOD or a SYMBOL", d->key);
+            return -1;
+        }
+        if (d->method[0])
+            value_methods[nmethods++] = binary ? (PyMethodDef){d->method, binary_fn[op], METH_O, NULL}
+                                               : (PyMethodDef){d->method, unary_fn[op], METH_NOARGS, NULL};
+        if (d->symbol[0] && add_number_slot(op, &nslots)) return -1;
+    }
+    value_methods[nmethods] = (PyMethodDef){NULL, NULL, 0, NULL};
+    value_slots[nslots] = (PyType_Slot){0, NULL};
+    return 0;
+}
+
 int mg_value_type_make(PyObject *module) {
-    int k = 0;
-    for (int op = 0; op < MG_OP_COUNT; op++)
-        if (mg_ops[op].method[0] && mg_ops[op].arity == 1)
-            value_methods[k++] = (PyMethodDef){mg_ops[op].method, unary_fn[op], METH_NOARGS, NULL};
-    value_methods[k] = (PyMethodDef){NULL, NULL, 0, NULL};
+    if (from_table()) return -1;
     PyObject *type = PyType_FromSpec(&value_spec);
     if (!type) return -1;
     mg_set_ref((PyObject **)&mg_base_type, type);

@@ -1,5 +1,6 @@
 """Types for micrograd_c._core, the compiled cffi module: ValueBase and the glue's functions
-(csrc/value.c). A new op's method (ops.c's table makes it) needs its line here.
+(csrc/value.c). An op of the table (csrc/ops.h) with a METHOD needs its line in ValueBase;
+tests/test_package.py fails until it is there.
 """
 from typing import Any, Callable, Iterable, NoReturn
 

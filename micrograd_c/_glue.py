@@ -10,7 +10,7 @@ import importlib.util
 import math
 import os
 import sysconfig
-from typing import NoReturn
+from typing import NamedTuple, NoReturn
 
 if sysconfig.get_config_var("Py_GIL_DISABLED"):
     raise ImportError(
@@ -59,12 +59,34 @@ _status = lib.mg_glue_install()     # a second time (importlib.reload) finds wha
 if _status == lib.MG_GLUE_SUBINTERPRETER:
     raise ImportError(_ONLY_MAIN)
 if _status != lib.MG_GLUE_OK:
-    raise ImportError("micrograd_c: the C glue could not make its types (ValueBase, ParamSet), "
-                      "or a row of the op table in csrc/ops.c is missing")
+    raise ImportError("micrograd_c: the C glue could not make its types (ValueBase, ParamSet): "
+                      + ffi.string(lib.mg_glue_error()).decode(errors="replace"))
 
 ValueBase = core.ValueBase
 
-__all__ = ["ValueBase", "check", "core", "exception", "ffi", "lib"]
+
+class Op(NamedTuple):
+    """A row of the op table (csrc/ops.h, MG_OP_TABLE), as mg_op_describe gives it."""
+
+    key: str            # enum mg_op's name after MG_: "ADD", "RELU"
+    name: str           # micrograd's _op, "" where Python spells it out (leaf, pow, custom)
+    method: str         # the Value method that makes it, or ""
+    symbol: str         # a binary op's Python operator ("+"), or ""
+    activation: str     # nn's name for it as a neuron's activation ("ReLU"), or ""
+    arity: int          # operands: the children _prev shows
+    value_first: bool   # `k op v` builds v op k, as micrograd's + and * (an op that commutes)
+
+
+def _row(op: int) -> Op:
+    d = lib.mg_op_describe(op)
+    text = [ffi.string(s).decode() for s in (d.key, d.name, d.method, d.symbol, d.activation)]
+    return Op(*text, d.arity, bool(d.value_first))
+
+
+OPS: tuple[Op, ...] = tuple(_row(op) for op in range(lib.mg_op_count()))   # by op number
+OP: dict[str, int] = {row.key: op for op, row in enumerate(OPS)}             # OP["ADD"]
+
+__all__ = ["OP", "OPS", "Op", "ValueBase", "check", "core", "exception", "ffi", "lib"]
 
 
 def _log_domain_message() -> str:

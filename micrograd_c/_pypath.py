@@ -8,10 +8,11 @@ is written here once, for C and Python alike.
 from __future__ import annotations
 
 import numbers
+import operator
 import sys
-from typing import Any, Optional, Protocol
+from typing import Any, Callable, Optional, Protocol
 
-from micrograd_c._glue import ValueBase, core, ffi, lib
+from micrograd_c._glue import OP, OPS, ValueBase, core, lib
 
 __all__ = ["METHOD_OP", "Real", "array_op", "as_operand", "binary", "is_array", "number",
            "op_name", "power", "real", "tag"]
@@ -67,16 +68,36 @@ def as_operand(x: Any) -> ValueBase | float:
     return x if k is None else k
 
 
-_UFUNC = {lib.MG_ADD: "add", lib.MG_MUL: "multiply"}
+# Python's operators as a binary op's SYMBOL (csrc/ops.h) names them: the operator, and the
+# NumPy ufunc an array operand goes through
+OPERATORS: dict[str, tuple[Callable[[Any, Any], Any], str]] = {
+    "+": (operator.add, "add"),
+    "-": (operator.sub, "subtract"),
+    "*": (operator.mul, "multiply"),
+    "/": (operator.truediv, "true_divide"),
+}
+for _row in OPS:
+    if _row.symbol and _row.symbol not in OPERATORS:
+        raise ImportError(f"op table row {_row.key}: no Python operator {_row.symbol!r} in _pypath.OPERATORS")
 
 
-def binary(op: int, value: ValueBase, other: Any) -> Any:
-    """value <op> other (either order: + and * commute), for an operand C does not take."""
+def binary(op: int, left: Any, right: Any) -> Any:
+    """left <op> right, one of them a Value, for an operand C does not take: a real number
+    as a float, a NumPy array elementwise. As in C, an op that commutes builds value <op>
+    number whichever side the number is on (micrograd's __radd__); any other keeps the order.
+    A binary op with a METHOD and no SYMBOL is value.method(right)."""
+    row = OPS[op]
+    value, other = (left, right) if isinstance(left, ValueBase) else (right, left)
     k = number(other)
+    if not row.symbol:              # a method's operand: value.method(other)
+        if k is None:
+            raise TypeError(f"{row.method}() takes a Value or a real number, not {type(other).__name__}")
+        return getattr(value, row.method)(k)
+    fn, ufunc = OPERATORS[row.symbol]
     if k is not None:
-        return value + k if op == lib.MG_ADD else value * k
+        return fn(value, k) if row.value_first or value is left else fn(k, value)
     if is_array(other):
-        return array_op(_UFUNC[op], other, value)
+        return array_op(ufunc, other, value) if row.value_first else array_op(ufunc, left, right)
     return NotImplemented
 
 
@@ -101,21 +122,19 @@ def tag(op: str = "") -> float:
     return float(t)
 
 
-_OP_NAME: list[str] = [ffi.string(lib.mg_op_name(op)).decode() for op in range(lib.MG_OP_COUNT)]
-# the unary op each Value method makes (relu, tanh, ...), from the op table
-_METHOD = [ffi.string(lib.mg_op_method(op)).decode() for op in range(lib.MG_OP_COUNT)]
-METHOD_OP: dict[str, int] = {m: op for op, m in enumerate(_METHOD) if m and lib.mg_op_arity(op) == 1}
+# the unary op each Value method makes (relu, tanh, ...)
+METHOD_OP: dict[str, int] = {row.method: op for op, row in enumerate(OPS) if row.method and row.arity == 1}
 
 
 def op_name(i: int) -> str:
     """micrograd's _op for node i."""
     op: int = lib.mg_op(i)
-    if op == lib.MG_POW_INT:
+    if op == OP["POW_INT"]:
         return "**%d" % lib.mg_aux(i)
-    if op == lib.MG_POW_FLOAT:
+    if op == OP["POW_FLOAT"]:
         return "**%r" % lib.mg_aux(i)
-    if op == lib.MG_POW_NAMED:
+    if op == OP["POW_NAMED"]:
         return _tags[int(lib.mg_aux(lib.mg_child(i, 1)))]
-    if op == lib.MG_CUSTOM:
+    if op == OP["CUSTOM"]:
         return _tags[int(lib.mg_aux(i))]
-    return _OP_NAME[op]
+    return OPS[op].name

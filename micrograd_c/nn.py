@@ -11,6 +11,7 @@ import random
 from typing import Any, Iterable
 
 from micrograd_c import _pypath, _plan
+from micrograd_c._glue import OPS
 from micrograd_c._pypath import Real
 from micrograd_c.engine import Value
 
@@ -18,8 +19,9 @@ __all__ = ["Module", "Neuron", "Layer", "MLP"]
 
 _READ = _plan.READ              # the attributes a plan reads: setting another costs it nothing
 # activation= (an addition to micrograd's API): the Value method a nonlinear neuron ends with,
-# and the name its repr gives; None for none
-_ACTIVATIONS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", None: "Linear"}
+# and the name its repr gives, for each op the table (csrc/ops.h) gives an ACT; None for none
+_ACTIVATIONS: dict[str | None, str] = {row.method: row.activation for row in OPS if row.activation}
+_ACTIVATIONS[None] = "Linear"
 
 
 class Module:
@@ -67,6 +69,7 @@ class Module:
         return ((str(i), p) for i, p in enumerate(self.parameters()))
 
     def __setattr__(self, name: str, value: Any) -> None:
+        # invariant 4 of the nn plan (micrograd_c/_plan.py): a change to what plans read drops them
         object.__setattr__(self, name, value)
         if name in _READ:
             _plan.changed(self)
@@ -77,7 +80,7 @@ class Module:
             _plan.changed(self)
 
     def __getstate__(self) -> dict[str, Any]:
-        # copy, deepcopy and pickle leave out the C call plan; the copy makes its own
+        # copy, deepcopy and pickle leave out the C call plan; the copy makes its own (invariant 8)
         return _plan.without_plans(self.__dict__)
 
 

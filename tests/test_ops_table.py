@@ -1,7 +1,7 @@
-"""Op tests generated from the C op table (csrc/ops.c, mg_ops[]).
+"""Op tests generated from the C op table (csrc/ops.h, MG_OP_TABLE).
 
 The cases here are not a hand-kept list of ops: at import the module reads the table through
-cffi (micrograd_c._glue: mg_op_name, mg_op_method, mg_op_arity over range(MG_OP_COUNT)) and
+cffi (micrograd_c._glue.OPS, from mg_op_describe over every row) and
 parametrizes over what it finds:
 
 * every unary op with a method name (relu, tanh, exp, ... and whatever row is added next) is
@@ -29,21 +29,21 @@ import struct
 import pytest
 
 from _helpers import grad_close, py_sigmoid
-from micrograd_c._glue import ffi, lib
+from micrograd_c._glue import OP, OPS, lib
 
 # ----------------------------------------------------------------------------------------
 # the table
 
 
 def _name(op):
-    return ffi.string(lib.mg_op_name(op)).decode()
+    return OPS[op].name
 
 
 def _method(op):
-    return ffi.string(lib.mg_op_method(op)).decode()
+    return OPS[op].method
 
 
-TABLE = [(op, _name(op), _method(op), lib.mg_op_arity(op)) for op in range(lib.MG_OP_COUNT)]
+TABLE = [(op, row.name, row.method, row.arity) for op, row in enumerate(OPS)]
 
 # every op that a Value method makes: (op, method)
 UNARY = [(op, method) for op, name, method, arity in TABLE if arity == 1 and method]
@@ -167,19 +167,19 @@ def test_table_lists_the_unary_method_ops():
 @pytest.mark.c_only
 def test_table_lists_the_binary_ops():
     assert {name for _, name in BINARY} == {"+", "*"}
-    assert (lib.MG_ADD, "+") in BINARY and (lib.MG_MUL, "*") in BINARY
+    assert (OP["ADD"], "+") in BINARY and (OP["MUL"], "*") in BINARY
 
 
 @pytest.mark.c_only
 def test_table_constants_are_its_rows():
-    assert _method(lib.MG_RELU) == "relu" and _name(lib.MG_RELU) == "ReLU"
-    assert _method(lib.MG_TANH) == "tanh" and _name(lib.MG_TANH) == "tanh"
-    assert _method(lib.MG_EXP) == "exp" and _name(lib.MG_EXP) == "exp"
-    assert _method(lib.MG_SIGMOID) == "sigmoid" and _name(lib.MG_SIGMOID) == "sigmoid"
-    assert _method(lib.MG_LOG) == "log" and _name(lib.MG_LOG) == "log"
-    for op in (lib.MG_LEAF, lib.MG_POW_INT, lib.MG_POW_FLOAT, lib.MG_POW_NAMED, lib.MG_CUSTOM):
-        assert _method(op) == "" and _name(op) == ""
-    assert lib.mg_op_arity(lib.MG_LEAF) == 0
+    assert _method(OP["RELU"]) == "relu" and _name(OP["RELU"]) == "ReLU"
+    assert _method(OP["TANH"]) == "tanh" and _name(OP["TANH"]) == "tanh"
+    assert _method(OP["EXP"]) == "exp" and _name(OP["EXP"]) == "exp"
+    assert _method(OP["SIGMOID"]) == "sigmoid" and _name(OP["SIGMOID"]) == "sigmoid"
+    assert _method(OP["LOG"]) == "log" and _name(OP["LOG"]) == "log"
+    for key in ("LEAF", "POW_INT", "POW_FLOAT", "POW_NAMED", "CUSTOM"):
+        assert _method(OP[key]) == "" and _name(OP[key]) == ""
+    assert OPS[OP["LEAF"]].arity == 0 and OP["LEAF"] == 0
 
 
 # ----------------------------------------------------------------------------------------

@@ -33,14 +33,19 @@ def test_typing_files_are_shipped():
 
 
 def test_the_stub_names_every_method_the_op_table_gives():
-    # a unary op of the table (csrc/ops.c) becomes a Value method; the stub must type it
-    from micrograd_c._glue import ffi, lib
+    # an op of the table (csrc/ops.h) with a METHOD becomes a Value method; the stub must type
+    # it, and type nothing the table does not give
+    from micrograd_c._glue import OPS
 
     stub = (PACKAGE / "_core.pyi").read_text()
-    for op in range(lib.MG_OP_COUNT):
-        name = ffi.string(lib.mg_op_method(op)).decode()
-        if name:
-            assert f"def {name}(self) -> Value: ..." in stub, name
+    want = {f"def {row.method}(self) -> Value: ..." if row.arity == 1
+            else f"def {row.method}(self, other: Value | Real) -> Value: ..." for row in OPS if row.method}
+    base = stub.split("class ValueBase:", 1)[1].split("\ndef ", 1)[0]
+    lines = {line.strip() for line in base.splitlines()}
+    have = {line for line in lines if re.fullmatch(r"def [a-z]\w*\(self(, other: Value \| Real)?\) -> Value: \.\.\.", line)}
+    missing = want - lines
+    assert not missing, f"add to micrograd_c/_core.pyi's class ValueBase: {sorted(missing)}"
+    assert have <= want, f"micrograd_c/_core.pyi types methods the op table lacks: {sorted(have - want)}"
 
 
 # ----------------------------------------------------------------------------------------
