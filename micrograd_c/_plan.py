@@ -1,15 +1,38 @@
 """nn's fast path: a whole Neuron, Layer or MLP call as one C call (csrc/nn.c).
 
-A module keeps a plan: its parameters' node ids, layer by layer, held by the C glue with the
-Values that keep those nodes. A plan reads, and only reads: the module's and its submodules'
-`layers`, `neurons`, `w`, `b`, `nonlin` and `activation` attributes, the lists held in `layers`, `neurons`
-and `w` (Watched lists, which tell of every change), and the `__call__` of each class
-involved. Each module and list it read keeps it among its readers, and a change to one of those
-attributes or lists drops exactly the plans that read it (changed, Watched); a class's
-__call__ is compared on every call, since a class attribute tells nobody. Anything else a
-program changes, between calls or not, leaves the plan alone. What a plan cannot take (a
-subclass that calls its own way, a list that is not Watched, a Value subclass, inputs other
-than Values and floats, ints or bools) goes down micrograd's own fold in nn.py.
+The nn plan's protocol, between nn.py, this module, csrc/nn_glue.c and csrc/nn.c. It is
+written here once; the other files point to these numbers.
+
+ 1. A plan stands for the fold. A module's plan, when it has a net, builds exactly the nodes
+    micrograd's fold in nn.py builds for the same call, in the same order: so values, _prev
+    and drawings cannot tell the two apart. Where that cannot be promised the plan has no net,
+    and the module's own call (the fold) runs.
+ 2. When a net is made. The module and its submodules are Neurons, Layers and MLPs whose
+    classes' __call__ is nn's own; the lists in `layers`, `neurons` and `w` are Watched; every
+    weight and bias is exactly a Value (a subclass may have its own operators); each layer's
+    neurons have one width, which the layer before gives (micrograd hands a bare Value, or a
+    list cut by zip, to the next layer otherwise); and each neuron ends with no op or with a
+    unary op of the table (csrc/ops.h) named by its `activation`.
+ 3. What a plan reads, and only that: the READ attributes of the modules it looks at, the
+    Watched lists, and each class's __call__. Anything else a program changes leaves it alone.
+ 4. Readers. Each module and Watched list a plan read lists the plan among its readers; a plan
+    without a net is a reader too, so that a change can give the module one. Module's
+    __setattr__ and __delattr__ of a READ name (nn.py) and every changing list method of
+    Watched drop all their readers: the next call makes a new plan.
+ 5. A class's __call__ tells nobody when it is replaced: the plan compares it on every call.
+ 6. Node ids. A net holds its parameters' node ids and the Values that keep those nodes live
+    (nn_glue.c's net_box). A Value that takes another node (Value.__init__ again, data set on a
+    Value without one) bumps mg_arena.epoch; a net reads its ids once the last Python that
+    could run while it was made has run, and keeps the epoch of that read. A call at another
+    epoch makes nothing and says stale (MG_STALE): forward() makes the plan again.
+ 7. Inputs. A net call takes a list or tuple of exact Values and floats, ints and bools, read
+    with no Python running between the read and the nodes (the outputs' Values are allocated
+    first). Anything else, and a Value with a Python _backward at or below it (design note 11
+    in csrc/arena.c, where every node needs its Value), goes down the fold.
+ 8. Copies. copy, deepcopy and pickle take a module without its plan or readers
+    (without_plans); the copy makes its own on its first call.
+ 9. Reload. nn's classes are this module's globals (calls_of); reloading either module
+    registers them again.
 """
 from __future__ import annotations
 
