@@ -4,11 +4,12 @@
  * The glue is the layer between the core (arena.c, ops.c, nn.c) and Python objects, in five
  * files, each a translation unit of its own, compiled by the cffi build against Python's
  * limited API into the module cffi generates; that glue holds the GIL through every call:
- *   value.c           Value's C base type: its storage, its hot operators, _prev, the hooks
+ *   value.c           Value's C base type: its storage, its operators and methods, _prev
  *   backward_glue.c   backward() as a sweep that stops for Python _backward callables
  *   nn_glue.c         an nn plan: a whole Neuron, Layer or MLP call as one C call
  *   optim_glue.c      ParamSet, the optimizers' C base
- *   module.c          setting it all up on micrograd_c._core, once, in the main interpreter
+ *   module.c          setting it all up on micrograd_c._core, once, in the main interpreter;
+ *                     the hooks engine.py installs, and the errors raised through them
  * They keep design notes 2, 4, 6, 10 and 11 of arena.c.
  */
 #ifndef MG_GLUE_H
@@ -41,7 +42,7 @@ typedef struct {
 extern PyTypeObject *mg_base_type;  /* ValueBase */
 extern PyTypeObject *mg_value_type; /* engine.Value: what the ops make */
 extern PyObject *mg_hook_real;      /* x -> float(x) for a real number x, else TypeError */
-extern PyObject *mg_hook_binary;    /* (op, value, other) -> the op on an operand C leaves to Python */
+extern PyObject *mg_hook_binary;    /* (op, left, right) -> the op on an operand C leaves to Python */
 extern PyObject *mg_hook_pow;       /* (value, k) -> value ** k for a k C leaves to Python */
 extern PyObject *mg_hook_raise;     /* status -> raises its exception */
 extern PyObject *mg_hook_tag;       /* op name -> the tag a custom node keeps */
@@ -77,7 +78,9 @@ void mg_attach(mg_value *v, mg_id id);          /* v, without a node, takes live
 mg_value *mg_live_value_of(mg_id k);            /* node k's Value, unless none or one dying */
 int mg_plain_number(PyObject *o, double *x);    /* a float, int or bool: 1; other: 0; -1 */
 int mg_value_type_make(PyObject *module);       /* makes ValueBase: 0, or -1 with an exception */
-extern PyMethodDef mg_value_functions[];        /* install, pow_named */
+extern PyMethodDef mg_value_functions[];        /* pow_named */
+extern PyMethodDef mg_value_methods[];          /* ValueBase's: the op table's methods */
+extern PyGetSetDef mg_value_getset[];           /* ValueBase's: data, grad, _prev, _id */
 
 /* --- the other files: their functions on _core, and ParamSet --- */
 extern PyMethodDef mg_backward_functions[];     /* backward_glue.c */

@@ -1,12 +1,73 @@
 /*
- * module.c: the glue's set-up on micrograd_c._core (glue.h lists the glue's files), and the
- * hook Python's collector calls.
+ * module.c: the glue's set-up on micrograd_c._core (glue.h lists the glue's files): the
+ * hooks engine.py installs and the errors raised through them, the hook Python's collector
+ * calls, and mg_glue_install.
  */
 #include "glue.h"
 
-#include "ops.h"
-
 #include <stdio.h>
+
+PyObject *mg_hook_real, *mg_hook_binary, *mg_hook_pow, *mg_hook_raise, *mg_hook_tag;
+
+// ----------------------------------------------------------------------------
+// errors
+
+PyObject *mg_raise_status(int status) {
+    PyObject *r = mg_hook_raise ? PyObject_CallFunction(mg_hook_raise, "i", status) : NULL;
+    Py_XDECREF(r);
+    if (!PyErr_Occurred()) PyErr_Format(PyExc_SystemError, "micrograd_c: status %d", status);
+    return NULL;
+}
+
+/* Raises `exc(fmt % type(o).__name__)`; fmt has one %U. */
+PyObject *mg_type_error(PyObject *exc, const char *fmt, PyObject *o) {
+    PyObject *name = PyObject_GetAttrString((PyObject *)Py_TYPE(o), "__name__");
+    if (name) {
+        PyErr_Format(exc, fmt, name);
+        Py_DECREF(name);
+    }
+    return NULL;
+}
+
+/* A Value that has no node yet (a subclass's __init__ that never set data): micrograd's
+ * AttributeError for the attribute it lacks. */
+PyObject *mg_unbound(PyObject *self) {
+    return mg_type_error(PyExc_AttributeError, "'%U' object has no attribute 'data'", self);
+}
+
+// ----------------------------------------------------------------------------
+// the module's own functions
+
+/* install(value_class, real, binary, pow, raise_status, tag): what the ops make, and the hooks. */
+static PyObject *glue_install_hooks(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *cls, *hooks[5];
+    if (!PyArg_ParseTuple(args, "OOOOOO:install", &cls, &hooks[0], &hooks[1], &hooks[2], &hooks[3], &hooks[4]))
+        return NULL;
+    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, mg_base_type)) {
+        PyErr_SetString(PyExc_TypeError, "install: the class must be a subclass of ValueBase");
+        return NULL;
+    }
+    PyObject **slots[] = {&mg_hook_real, &mg_hook_binary, &mg_hook_pow, &mg_hook_raise, &mg_hook_tag};
+    /* The methods and getsets again, as cls's own: CPython calls a method descriptor inline
+     * only on an instance of exactly the class that holds it (3.11 to 3.13's specializer),
+     * and checks a getset's instance by a walk over its bases unless it is of that class. */
+    for (PyMethodDef *m = mg_value_methods; m->ml_name; m++) {
+        PyObject *descr = PyDescr_NewMethod((PyTypeObject *)cls, m);
+        int failed = !descr || PyObject_SetAttrString(cls, m->ml_name, descr);
+        Py_XDECREF(descr);
+        if (failed) return NULL;
+    }
+    for (PyGetSetDef *g = mg_value_getset; g->name; g++) {
+        PyObject *descr = PyDescr_NewGetSet((PyTypeObject *)cls, g);
+        int failed = !descr || PyObject_SetAttrString(cls, g->name, descr);
+        Py_XDECREF(descr);
+        if (failed) return NULL;
+    }
+    for (int k = 0; k < 5; k++) mg_set_ref(slots[k], hooks[k]);
+    mg_set_ref((PyObject **)&mg_value_type, cls);
+    Py_RETURN_NONE;
+}
 
 /* after_gc(phase, info): gc.callbacks' hook (lifetime.py), a collection of the arena after
  * each full run of Python's collector, when the last Values of a graph held in a reference
@@ -24,6 +85,7 @@ static PyObject *glue_after_gc(PyObject *module, PyObject *args) {
 }
 
 static PyMethodDef module_functions[] = {
+    {"install", glue_install_hooks, METH_VARARGS, "install(Value, real, binary, pow, raise_status, tag)"},
     {"after_gc", glue_after_gc, METH_VARARGS, "after_gc(phase, info): gc.callbacks' hook"},
     {NULL, NULL, 0, NULL},
 };

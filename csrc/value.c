@@ -1,8 +1,8 @@
 /*
  * value.c: Value's C base type, ValueBase (glue.h says where the glue's other parts are).
  * Its storage (the node id, its children's Values once asked for, weak references; data and
- * grad are read from the arena), its hottest operators (+, *, ** by a number, the unary ops
- * of the op table, Value(x)), _prev, and the hooks engine.py installs.
+ * grad are read from the arena), its operators and methods (+, *, ** by a number, and what
+ * else the op table, csrc/ops.h, gives), Value(x), and _prev.
  *
  * engine.py's `class Value(ValueBase)` is the facade: micrograd's API, with what is not hot in
  * Python. What Python decides (which objects are real numbers, what NumPy operands do, the
@@ -21,34 +21,6 @@
 #include <string.h>
 
 PyTypeObject *mg_base_type, *mg_value_type;
-PyObject *mg_hook_real, *mg_hook_binary, *mg_hook_pow, *mg_hook_raise, *mg_hook_tag;
-
-// ----------------------------------------------------------------------------
-// errors
-
-PyObject *mg_raise_status(int status) {
-    PyObject *r = mg_hook_raise ? PyObject_CallFunction(mg_hook_raise, "i", status) : NULL;
-    Py_XDECREF(r);
-    if (!PyErr_Occurred()) PyErr_Format(PyExc_SystemError, "micrograd_c: status %d", status);
-    return NULL;
-}
-
-/* Raises `exc(fmt % type(o).__name__)`; fmt has one %U. */
-PyObject *mg_type_error(PyObject *exc, const char *fmt, PyObject *o) {
-    PyObject *name = PyObject_GetAttrString((PyObject *)Py_TYPE(o), "__name__");
-    if (name) {
-        PyErr_Format(exc, fmt, name);
-        Py_DECREF(name);
-    }
-    return NULL;
-}
-
-/* A Value that has no node yet (a subclass's __init__ that never set data): micrograd's
- * AttributeError for the attribute it lacks. */
-PyObject *mg_unbound(PyObject *self) {
-    return mg_type_error(PyExc_AttributeError, "'%U' object has no attribute 'data'", self);
-}
-
 // ----------------------------------------------------------------------------
 // making Values
 
@@ -466,7 +438,7 @@ static PyObject *get_prev(PyObject *self, void *unused) {
     return set;
 }
 
-static PyGetSetDef value_getset[] = {
+PyGetSetDef mg_value_getset[] = {
     {"_prev", get_prev, NULL, "A set of this node's children's Values: the same objects on every access.", NULL},
     {"data", get_data, set_data, "The node's value: a float.", NULL},
     {"grad", get_grad, set_grad, "d(root)/d(node) after root.backward(): a float.", NULL},
@@ -480,7 +452,7 @@ static PyMemberDef value_members[] = {
 };
 
 /* The table's methods (filled in by mg_value_type_make) and the end marker. */
-static PyMethodDef value_methods[MG_OP_COUNT + 1];
+PyMethodDef mg_value_methods[MG_OP_COUNT + 1];
 
 #define BASE_SLOTS 10
 /* The type's slots, then the table's operators (mg_value_type_make), then the end marker. */
@@ -491,9 +463,9 @@ static PyType_Slot value_slots[BASE_SLOTS + MG_OP_COUNT + 1] = {
     {Py_tp_dealloc, (void *)value_dealloc},
     {Py_tp_traverse, (void *)value_traverse},
     {Py_tp_clear, (void *)value_clear},
-    {Py_tp_getset, value_getset},
+    {Py_tp_getset, mg_value_getset},
     {Py_tp_members, value_members},
-    {Py_tp_methods, value_methods},
+    {Py_tp_methods, mg_value_methods},
     {Py_nb_power, (void *)value_pow},
 };
 
@@ -504,37 +476,6 @@ static PyType_Spec value_spec = {
 
 // ----------------------------------------------------------------------------
 // functions on the _core module, for engine.py and _pypath.py
-
-/* install(value_class, real, binary, pow, raise_status, tag): what the ops make, and the hooks. */
-static PyObject *glue_install_hooks(PyObject *module, PyObject *args) {
-    (void)module;
-    PyObject *cls, *hooks[5];
-    if (!PyArg_ParseTuple(args, "OOOOOO:install", &cls, &hooks[0], &hooks[1], &hooks[2], &hooks[3], &hooks[4]))
-        return NULL;
-    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, mg_base_type)) {
-        PyErr_SetString(PyExc_TypeError, "install: the class must be a subclass of ValueBase");
-        return NULL;
-    }
-    PyObject **slots[] = {&mg_hook_real, &mg_hook_binary, &mg_hook_pow, &mg_hook_raise, &mg_hook_tag};
-    /* The methods and getsets again, as cls's own: CPython calls a method descriptor inline
-     * only on an instance of exactly the class that holds it (3.11 to 3.13's specializer),
-     * and checks a getset's instance by a walk over its bases unless it is of that class. */
-    for (PyMethodDef *m = value_methods; m->ml_name; m++) {
-        PyObject *descr = PyDescr_NewMethod((PyTypeObject *)cls, m);
-        int failed = !descr || PyObject_SetAttrString(cls, m->ml_name, descr);
-        Py_XDECREF(descr);
-        if (failed) return NULL;
-    }
-    for (PyGetSetDef *g = value_getset; g->name; g++) {
-        PyObject *descr = PyDescr_NewGetSet((PyTypeObject *)cls, g);
-        int failed = !descr || PyObject_SetAttrString(cls, g->name, descr);
-        Py_XDECREF(descr);
-        if (failed) return NULL;
-    }
-    for (int k = 0; k < 5; k++) mg_set_ref(slots[k], hooks[k]);
-    mg_set_ref((PyObject **)&mg_value_type, cls);
-    Py_RETURN_NONE;
-}
 
 /* pow_named(value, k, k1, tag): value ** k for a k Python names (tag), k1 = float(k - 1). */
 static PyObject *glue_pow_named(PyObject *module, PyObject *args) {
@@ -549,7 +490,6 @@ static PyObject *glue_pow_named(PyObject *module, PyObject *args) {
 }
 
 PyMethodDef mg_value_functions[] = {
-    {"install", glue_install_hooks, METH_VARARGS, "install(Value, real, binary, pow, raise_status, tag)"},
     {"pow_named", glue_pow_named, METH_VARARGS, "pow_named(value, k, k1, tag): value ** k, named by tag"},
     {NULL, NULL, 0, NULL},
 };
@@ -592,11 +532,11 @@ static int from_table(void) {
             return -1;
         }
         if (d->method[0])
-            value_methods[nmethods++] = binary ? (PyMethodDef){d->method, binary_fn[op], METH_O, NULL}
+            mg_value_methods[nmethods++] = binary ? (PyMethodDef){d->method, binary_fn[op], METH_O, NULL}
                                                : (PyMethodDef){d->method, unary_fn[op], METH_NOARGS, NULL};
         if (d->symbol[0] && add_number_slot(op, &nslots)) return -1;
     }
-    value_methods[nmethods] = (PyMethodDef){NULL, NULL, 0, NULL};
+    mg_value_methods[nmethods] = (PyMethodDef){NULL, NULL, 0, NULL};
     value_slots[nslots] = (PyType_Slot){0, NULL};
     return 0;
 }
