@@ -8,6 +8,7 @@ mathematics, never against numbers micrograd_c produced earlier.
 
 import importlib
 import math
+import sys
 from collections import Counter
 from types import SimpleNamespace
 
@@ -124,6 +125,29 @@ def topo_order(root):
             if child not in seen:
                 stack.append((child, False))
     return order
+
+
+# ----------------------------------------------------------------------------------------
+# which nn calls ran
+
+def nn_calls(nn, call):
+    """call()'s result, and the class of each nn module whose __call__ ran meanwhile, in order,
+    seen through the interpreter's profiling hook: micrograd's fold calls every layer and
+    neuron below the module called, micrograd_c's one C call none of them."""
+    ran = []
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code.co_name == "__call__":
+            module = frame.f_locals.get("self")
+            if isinstance(module, nn.Module):
+                ran.append(type(module).__name__)
+
+    sys.setprofile(profile)
+    try:
+        out = call()
+    finally:
+        sys.setprofile(None)
+    return out, ran
 
 
 # ----------------------------------------------------------------------------------------
