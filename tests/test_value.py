@@ -1,14 +1,42 @@
-"""Value, op by op, side by side with micrograd 0.1.0: forward values bit for bit, grads to
-1e-12 relative; tanh and exp against math.tanh / math.exp and their derivatives."""
+"""Value, micrograd's API op by op, side by side with micrograd 0.1.0: forward values bit for
+bit, grads to 1e-12 relative, _op strings, data and grad, repr, equality, special floats, the
+exceptions bad input raises (a table, each row checked against micrograd too: it raises the
+same, or the row says how it differs), copies, pickles and subclasses; tanh and exp, which
+micrograd 0.1.0 lacks, against math.tanh / math.exp and their derivatives.
 
+backward() and the Python _backward rules are test_backward's; the op table's ops, generated
+from it, test_ops's.
+"""
+
+import copy
+import gc
 import math
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+import weakref
+from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pytest
 
-from _helpers import expression_cases, grad_close, graph_signature, run_both, same_float
+from _helpers import (
+    expression_cases,
+    grad_close,
+    graph_signature,
+    load_engine,
+    run_both,
+    same_float,
+)
 
 CASES = expression_cases()
+POW_MESSAGE = "only supporting int/float powers for now"
+IMPL_NAME = os.environ.get("MICROGRAD_C_TEST_IMPL", "micrograd_c")
+_REF = load_engine("micrograd")
+_IMPL = load_engine(IMPL_NAME)
 
 
 # ----------------------------------------------------------------------------------------
@@ -94,8 +122,18 @@ def test_number_operand_becomes_a_leaf(ref, impl):
         assert leaf.data == 1.0 and leaf._op == "" and len(leaf._prev) == 0
 
 
+def test_in_place_operators_rebind(ref, impl):
+    for eng in (ref, impl):
+        a = eng.Value(1.0)
+        b = a
+        a += 1
+        assert a is not b and b.data == 1 and a.data == 2
+        a *= 3
+        assert a.data == 6 and b.data == 1
+
+
 # ----------------------------------------------------------------------------------------
-# data and grad
+# data and grad: what the constructor and the setters take
 
 def test_data_and_grad_read_write(impl):
     p = impl.Value(2.0)
@@ -137,6 +175,75 @@ def test_data_of_numpy_scalars(ref, impl):
         assert impl.Value(x).data == ref.Value(x).data
 
 
+@pytest.mark.c_only
+def test_data_written_any_way_reads_back_from_the_arena(impl):
+    v = impl.Value(1.0)
+    v.data = 4
+    assert v.data == 4.0 and type(v.data) is float
+    setattr(v, "data", 5.5)
+    assert v.data == 5.5
+    w = v * 2.0                             # the arena has it too: ops read it there
+    assert w.data == 11.0
+    v.data -= 0.5
+    assert v.data == 5.0 and (v + 0.0).data == 5.0
+
+
+@pytest.mark.c_only
+def test_deleting_data_or_grad_is_an_attribute_error(impl):
+    v = impl.Value(1.0)
+    with pytest.raises(AttributeError):
+        del v.data
+    with pytest.raises(AttributeError):
+        del v.grad
+    assert v.data == 1.0
+
+
+@pytest.mark.c_only
+def test_decimal_refused_by_constructor_and_setters(impl):
+    V = impl.Value
+    with pytest.raises(TypeError):
+        V(Decimal("1.5"))
+    v = V(1.0)
+    with pytest.raises(TypeError):
+        v.data = Decimal("1.5")
+    with pytest.raises(TypeError):
+        v.grad = Decimal("1.5")
+    assert v.data == 1.0 and v.grad == 0.0  # a refused set leaves the node alone
+
+
+@pytest.mark.c_only
+@pytest.mark.parametrize("number, expected", [
+    (Fraction(3, 2), 1.5),
+    (np.float64(1.5), 1.5),
+    (np.int64(2), 2.0),
+], ids=["Fraction", "float64", "int64"])
+def test_real_numbers_accepted_by_constructor_and_setters(impl, number, expected):
+    V = impl.Value
+    assert V(number).data == expected
+    v = V(0.0)
+    v.data = number
+    assert v.data == expected
+    v.grad = number
+    assert v.grad == expected
+    # and they are working numbers: d(v*v)/dv = 2v
+    w = V(number)
+    (w * w).backward()
+    assert w.grad == 2 * expected
+
+
+@pytest.mark.c_only
+def test_str_refused_by_constructor_and_setters(impl):
+    V = impl.Value
+    with pytest.raises(TypeError):
+        V("1.5")
+    v = V(1.0)
+    with pytest.raises(TypeError):
+        v.data = "1.5"
+    with pytest.raises(TypeError):
+        v.grad = "1.5"
+    assert v.data == 1.0 and v.grad == 0.0
+
+
 # ----------------------------------------------------------------------------------------
 # repr
 
@@ -166,7 +273,7 @@ def test_repr_after_backward(impl):
 
 
 # ----------------------------------------------------------------------------------------
-# _op strings
+# _op strings, and ** with huge integer exponents (past 2**53, where int -> float rounds)
 
 @pytest.mark.parametrize("fn, op", [
     (lambda a, b: a + b, "+"),
@@ -208,62 +315,47 @@ def test_op_of_division_is_mul_by_pow_minus_one(ref, impl):
         assert next(iter(inv._prev)) is b
 
 
-# ----------------------------------------------------------------------------------------
-# backward: accumulation
+@pytest.mark.parametrize("k", [True, 10 ** 17 + 1, -(2 ** 53 + 1), 1e-7, 1e22, 0.1])
+def test_op_string_of_unusual_exponents(ref, impl, k):
+    # micrograd formats the exponent exactly as the user wrote it: f'**{k}'
+    out_ref = ref.Value(1.0) ** k
+    out_impl = impl.Value(1.0) ** k
+    assert out_ref._op == f"**{k}"
+    assert out_impl._op == out_ref._op
+    assert out_impl.data == out_ref.data
 
-def test_node_used_twice_gets_both_contributions(ref, impl):
+
+HUGE_EXPONENTS = [2**53, 2**53 + 1, 2**53 + 3, -(2**53 + 1), 2**60 + 1]
+
+
+@pytest.mark.parametrize("k", HUGE_EXPONENTS, ids=str)
+def test_minus_one_to_a_huge_power(ref, impl, k):
+    expected_data = (-1.0) ** k
+    expected_grad = k * (-1.0) ** (k - 1)  # micrograd's formula in plain Python
+    if k == 2**53 + 1:
+        assert expected_grad == 9007199254740992.0
     for eng in (ref, impl):
-        a = eng.Value(3.0)
-        (a + a).backward()
-        assert a.grad == 2.0
-        b = eng.Value(3.0)
-        (b * b).backward()
-        assert b.grad == 6.0
+        a = eng.Value(-1.0)
+        b = a ** k
+        b.backward()
+        assert b.data == expected_data, eng.name
+        assert a.grad == expected_grad, eng.name
+        assert math.copysign(1.0, a.grad) == math.copysign(1.0, expected_grad), eng.name
+    ref_b, impl_b = ref.Value(-1.0) ** k, impl.Value(-1.0) ** k
+    assert impl_b._op == ref_b._op == f"**{k}"
 
 
-def test_second_backward_accumulates_like_micrograd(ref, impl):
-    grads = []
+def test_just_below_one_to_a_huge_power(ref, impl):
+    x, k = 0.9999999999999999, 2**53 + 2
+    expected_data = x ** k
+    expected_grad = k * x ** (k - 1)
     for eng in (ref, impl):
-        a = eng.Value(2.0)
-        b = a * 3
-        c = b + 1
-        c.backward()
-        c.backward()
-        grads.append((a.grad, b.grad, c.grad))
-    # the root is set to 1 each time and everything else accumulates, interior nodes
-    # included: b goes 1 -> 2, and a's second contribution is 3 * b.grad = 6 (total 9)
-    assert grads[0] == (9, 2, 1)
-    assert grads[1] == (9.0, 2.0, 1.0)
-
-
-def test_backward_on_leaf(ref, impl):
-    for eng in (ref, impl):
-        a = eng.Value(5.0)
-        a.backward()
-        assert a.grad == 1
-
-
-def test_shared_weight_over_many_samples(ref, impl):
-    xs = [0.5 * i - 3 for i in range(100)]
-    outs = []
-    for eng in (ref, impl):
-        w = eng.Value(0.3)
-        loss = sum((w * x - 1) ** 2 for x in xs)
-        loss.backward()
-        outs.append((loss, w))
-    (ref_loss, ref_w), (impl_loss, impl_w) = outs
-    assert impl_loss.data == ref_loss.data
-    assert grad_close(impl_w.grad, ref_w.grad, scale=sum(abs(2 * (0.3 * x - 1) * x) for x in xs))
-
-
-def test_in_place_operators_rebind(ref, impl):
-    for eng in (ref, impl):
-        a = eng.Value(1.0)
-        b = a
-        a += 1
-        assert a is not b and b.data == 1 and a.data == 2
-        a *= 3
-        assert a.data == 6 and b.data == 1
+        a = eng.Value(x)
+        b = a ** k
+        b.backward()
+        assert b.data == expected_data, eng.name
+        assert a.grad == expected_grad, eng.name
+    assert (impl.Value(x) ** k)._op == (ref.Value(x) ** k)._op
 
 
 # ----------------------------------------------------------------------------------------
@@ -304,13 +396,6 @@ def test_special_values_forward(ref, impl, fn, xs):
     assert same_float(out_impl.data, out_ref.data)
     if out_ref.data == 0:
         assert math.copysign(1.0, out_impl.data) == math.copysign(1.0, out_ref.data)
-
-
-def test_relu_at_zero_passes_no_gradient(ref, impl):
-    for eng in (ref, impl):
-        a = eng.Value(0.0)
-        a.relu().backward()
-        assert a.grad == 0
 
 
 # ----------------------------------------------------------------------------------------
@@ -376,28 +461,307 @@ def test_finite_difference_of_a_composite(impl):
     assert out.data == pytest.approx(want, rel=1e-12)
 
 
-@pytest.mark.parametrize("k", [True, 10 ** 17 + 1, -(2 ** 53 + 1), 1e-7, 1e22, 0.1])
-def test_op_string_of_unusual_exponents(ref, impl, k):
-    # micrograd formats the exponent exactly as the user wrote it: f'**{k}'
-    out_ref = ref.Value(1.0) ** k
-    out_impl = impl.Value(1.0) ** k
-    assert out_ref._op == f"**{k}"
-    assert out_impl._op == out_ref._op
-    assert out_impl.data == out_ref.data
+# ----------------------------------------------------------------------------------------
+# subclasses, copies and pickles; a Value whose __init__ never ran
+
+# Module-level subclasses (pickle finds a class by its qualified name), one per engine:
+# the same `class MyValue(Value): pass` written on each engine's Value.
+class RefMyValue(_REF.Value):
+    pass
 
 
-@pytest.mark.parametrize("fn, x", [
-    (lambda a: a.relu() * 1e308 * 10, -1.0),       # ReLU passes (out > 0) * inf = nan
-    (lambda a: (a * 0) * 1e308 * 10, 2.0),          # 0 * inf
-    (lambda a: (a ** 2) * 1e308 * 10, 0.0),         # 2 * 0.0 * inf
-    (lambda a: a.relu(), math.nan),                 # (nan > 0) is false: no gradient
-    (lambda a: a * math.inf - a * math.inf, 1.0),
-    (lambda a: (a * 1e200) * (a * 1e200), 1.0),     # forward inf, grads inf
-])
-def test_special_values_backward(ref, impl, fn, x):
-    a_ref, a_impl = ref.Value(x), impl.Value(x)
-    out_ref, out_impl = fn(a_ref), fn(a_impl)
-    assert same_float(out_impl.data, out_ref.data)
-    out_ref.backward()
-    out_impl.backward()
-    assert grad_close(a_impl.grad, a_ref.grad)
+class ImplMyValue(_IMPL.Value):
+    pass
+
+
+def _labelled(cls):
+    v = cls(2.5)
+    (v * v).backward()  # grad 5.0
+    v.label = "x"
+    v.name = "n"
+    return v
+
+
+@pytest.mark.parametrize("how", [copy.copy, copy.deepcopy], ids=["copy", "deepcopy"])
+def test_copies_keep_the_subclass(ref, impl, how):
+    ref_v = _labelled(RefMyValue)
+    impl_v = _labelled(ImplMyValue)
+    ref_c, impl_c = how(ref_v), how(impl_v)
+    assert type(ref_c) is RefMyValue  # what micrograd does
+    assert type(impl_c) is ImplMyValue  # and micrograd_c the same, not its base Value
+    assert (type(impl_c) is type(impl_v)) == (type(ref_c) is type(ref_v))
+    assert impl_c is not impl_v
+    for c in (ref_c, impl_c):
+        assert c.data == 2.5
+        assert c.grad == 5.0
+        assert c.label == "x"
+        assert c.name == "n"
+
+
+@pytest.mark.c_only  # micrograd cannot pickle a Value at all: its _backward is a lambda
+def test_pickle_keeps_the_subclass(ref, impl):
+    with pytest.raises((AttributeError, pickle.PicklingError)):
+        pickle.dumps(_labelled(RefMyValue))
+    v = _labelled(ImplMyValue)
+    c = pickle.loads(pickle.dumps(v))
+    # the class micrograd's copies keep (test above), data, grad and attributes
+    assert type(c) is ImplMyValue
+    assert type(copy.copy(_labelled(RefMyValue))) is RefMyValue
+    assert (c.data, c.grad, c.label, c.name) == (2.5, 5.0, "x", "n")
+
+
+@pytest.mark.deliberate  # README: a copy is a new leaf (micrograd's would copy the graph)
+@pytest.mark.parametrize("how", [copy.copy, copy.deepcopy,
+                                 lambda v: pickle.loads(pickle.dumps(v))],
+                         ids=["copy", "deepcopy", "pickle"])
+def test_a_copied_subclass_is_a_new_leaf(impl, how):
+    a = ImplMyValue(2.0)
+    b = a * 3.0
+    c = how(b)
+    assert type(c) is type(b)
+    assert len(c._prev) == 0
+    assert c.data == 6.0
+    # and it is a working node of its own: 2*c / dc = 2
+    (c * 2.0).backward()
+    assert c.grad == 2.0
+
+
+@pytest.mark.c_only
+def test_user_attributes_weakrefs_and_subclass_slots(impl):
+    class Tagged(impl.Value):
+        __slots__ = ("tag",)
+
+    t = Tagged(2.0, label="t")
+    t.tag, t.note = "x", "y"
+    assert (t.tag, t.note, t.label, t.data) == ("x", "y", "t", 2.0)
+    assert type(t * t) is impl.Value
+    r = weakref.ref(t)
+    del t
+    gc.collect()
+    assert r() is None
+
+
+def _sub_without_init(V):
+    class Sub(V):
+        def __init__(self, x):
+            self.data = x
+            self.grad = 0
+
+    return Sub
+
+
+def test_subclass_without_value_init_forward(either):
+    Sub = _sub_without_init(either.Value)
+    s = Sub(3.0)
+    assert s.data == 3.0
+    assert s.grad == 0
+    out = s * 2
+    assert out.data == 6.0
+    assert (s + 1.0).data == 4.0
+    assert (s * s).data == 9.0
+
+
+@pytest.mark.c_only  # micrograd's backward needs the _prev its __init__ sets: AttributeError
+def test_subclass_without_value_init_backward(ref, impl):
+    with pytest.raises(AttributeError):
+        (_sub_without_init(ref.Value)(3.0) * _sub_without_init(ref.Value)(1.0)).backward()
+    s = _sub_without_init(impl.Value)(3.0)
+    (s * s).backward()
+    assert s.grad == 2 * 3.0  # d(s*s)/ds = 2s
+    t = _sub_without_init(impl.Value)(3.0)
+    (t * 2).backward()
+    assert t.grad == 2.0
+
+
+def test_a_value_without_a_node_raises_as_micrograd_does(either):
+    bare = either.Value.__new__(either.Value)     # __init__ never ran: no data, no node
+    with pytest.raises(AttributeError, match="data"):
+        bare.data
+    with pytest.raises(AttributeError):
+        bare.grad
+    with pytest.raises(AttributeError):
+        bare + 1.0
+    with pytest.raises(AttributeError):
+        bare.relu()
+    with pytest.raises(AttributeError):
+        bare.backward()
+    bare.data = 3.0                         # setting data makes it an operand (in C, a node)
+    assert (bare * 2.0).data == 6.0
+
+
+# ----------------------------------------------------------------------------------------
+# bad input and out-of-range numerics: a clear Python exception of the right type, never a
+# crash; where micrograd raises too, the table says so and that is checked as well
+
+# What micrograd 0.1.0 does with a row's input, where it differs from micrograd_c: RETURNS a
+# result without raising (a deliberate difference), or, named by a string, has no such method
+# (micrograd_c's extras). SAME: it raises the same exception.
+SAME, RETURNS = True, None
+
+# (id, fn(Value) -> anything, exception, what micrograd does)
+BAD_INPUTS = [
+    ("value_of_str", lambda V: V("a"), TypeError, RETURNS),
+    ("value_of_numeric_str", lambda V: V("1.0"), TypeError, RETURNS),
+    ("value_of_none", lambda V: V(None), TypeError, RETURNS),
+    ("value_of_value", lambda V: V(V(1)), TypeError, RETURNS),
+    ("value_of_list", lambda V: V([1.0]), TypeError, RETURNS),
+    ("value_of_complex", lambda V: V(1 + 2j), TypeError, RETURNS),
+    ("add_str", lambda V: V(2.0) + "a", TypeError, SAME),
+    ("radd_str", lambda V: "a" + V(2.0), TypeError, SAME),
+    ("mul_str", lambda V: V(2.0) * "a", TypeError, SAME),
+    ("sub_str", lambda V: V(2.0) - "a", TypeError, SAME),
+    ("rsub_str", lambda V: "a" - V(2.0), TypeError, SAME),
+    ("div_str", lambda V: V(2.0) / "a", TypeError, SAME),
+    ("rdiv_str", lambda V: "a" / V(2.0), TypeError, SAME),
+    ("add_none", lambda V: V(2.0) + None, TypeError, SAME),
+    ("mul_list", lambda V: V(2.0) * [1.0], TypeError, SAME),
+    ("rmul_none", lambda V: None * V(2.0), TypeError, SAME),
+    ("rpow_number", lambda V: 2 ** V(2.0), TypeError, SAME),
+    ("pow_with_modulo", lambda V: pow(V(2.0), 2, 5), TypeError, SAME),
+    ("pow_value", lambda V: V(2.0) ** V(2), AssertionError, SAME),
+    ("pow_str", lambda V: V(2.0) ** "2", AssertionError, SAME),
+    ("pow_none", lambda V: V(2.0) ** None, AssertionError, SAME),
+    ("pow_complex", lambda V: V(2.0) ** 2j, AssertionError, SAME),
+    ("zero_pow_minus_one", lambda V: V(0.0) ** -1, ZeroDivisionError, SAME),
+    ("int_zero_pow_minus_two", lambda V: V(0) ** -2, ZeroDivisionError, SAME),
+    ("zero_pow_minus_half", lambda V: V(0.0) ** -0.5, ZeroDivisionError, SAME),
+    ("neg_zero_pow_minus_three", lambda V: V(-0.0) ** -3, ZeroDivisionError, SAME),
+    ("div_by_zero", lambda V: V(1.0) / V(0.0), ZeroDivisionError, SAME),
+    ("rdiv_by_zero", lambda V: 1 / V(0.0), ZeroDivisionError, SAME),
+    ("div_by_number_zero", lambda V: V(1.0) / 0.0, ZeroDivisionError, SAME),
+    ("relu_zero_reciprocal", lambda V: V(-1.0).relu() ** -1, ZeroDivisionError, SAME),
+    ("pow_overflow", lambda V: V(10.0) ** 400, OverflowError, SAME),
+    ("pow_overflow_float_exponent", lambda V: V(10.0) ** 400.0, OverflowError, SAME),
+    ("square_overflow", lambda V: V(1e300) ** 2, OverflowError, SAME),
+    ("cube_overflow_negative", lambda V: V(-1e300) ** 3, OverflowError, SAME),
+    ("reciprocal_overflow", lambda V: V(1e-310) ** -2, OverflowError, SAME),
+    ("add_huge_int", lambda V: V(1.0) + 10 ** 400, OverflowError, SAME),
+    ("int_pow_overflow", lambda V: V(10) ** 400, OverflowError, RETURNS),  # micrograd: a big int
+    ("negative_sqrt", lambda V: V(-8.0) ** 0.5, ValueError, RETURNS),      # micrograd: complex
+    ("negative_cube_root", lambda V: V(-8.0) ** (1 / 3), ValueError, RETURNS),
+    ("tiny_negative_sqrt", lambda V: V(-1e-300) ** 0.5, ValueError, RETURNS),
+    ("negative_pow_minus_half", lambda V: V(-4.0) ** -0.5, ValueError, RETURNS),
+    ("exp_overflow", lambda V: V(1000.0).exp(), OverflowError, "exp"),      # as math.exp
+    ("exp_overflow_chain", lambda V: V(10.0).exp().exp(), OverflowError, "exp"),
+    ("set_data_str", lambda V: setattr(V(1.0), "data", "a"), TypeError, RETURNS),
+    ("set_grad_none", lambda V: setattr(V(1.0), "grad", None), TypeError, RETURNS),
+]
+
+
+def _marks(micrograd):
+    """A row's marks: none where micrograd raises the same, else a deliberate difference or an
+    op micrograd lacks."""
+    if micrograd is SAME:
+        return ()
+    return (pytest.mark.deliberate,) if micrograd is RETURNS else (pytest.mark.c_only,)
+
+
+@pytest.mark.parametrize("fn, exc", [pytest.param(fn, exc, id=name, marks=_marks(micrograd))
+                                     for name, fn, exc, micrograd in BAD_INPUTS])
+def test_bad_input_raises(impl, fn, exc):
+    with pytest.raises(exc) as info:
+        fn(impl.Value)
+    if exc is AssertionError:
+        assert str(info.value) == POW_MESSAGE
+
+
+@pytest.mark.parametrize("fn, exc", [pytest.param(fn, exc, id=name)
+                                     for name, fn, exc, micrograd in BAD_INPUTS
+                                     if micrograd is SAME])
+def test_micrograd_raises_the_same(ref, fn, exc):
+    with pytest.raises(exc) as info:
+        fn(ref.Value)
+    if exc is AssertionError:
+        assert str(info.value) == POW_MESSAGE
+
+
+@pytest.mark.parametrize("fn, micrograd", [pytest.param(fn, micrograd, id=name)
+                                           for name, fn, exc, micrograd in BAD_INPUTS
+                                           if micrograd is not SAME])
+def test_documented_differences_really_differ(ref, fn, micrograd):
+    # each row is right about micrograd: it returns (an exception here fails the test), or
+    # it has no such method, and then only that AttributeError is taken
+    if micrograd is RETURNS:
+        fn(ref.Value)
+        return
+    assert not hasattr(ref.Value, micrograd), f"micrograd has {micrograd}(): the row is wrong"
+    with pytest.raises(AttributeError) as info:
+        fn(ref.Value)
+    assert str(info.value) == f"'Value' object has no attribute '{micrograd}'"
+
+
+# ----------------------------------------------------------------------------------------
+# ** at the edges of the float domain: Python float semantics, as micrograd computes them
+
+POW_EDGES = [
+    (-math.inf, 0.5), (0.0, -math.inf), (math.inf, -1), (-1.0, math.inf), (2.0, math.nan),
+    (-2.0, math.nan), (-2.0, math.inf), (math.nan, 0), (1.0, math.nan), (-0.5, math.inf),
+    (-0.5, -math.inf), (-0.0, 0.5), (0.0, 1.5), (0.0, 0), (-8.0, 3), (-8.0, 3.0),
+    (-8.0, -3), (2.0, -1074), (2.0, 1023), (2.0, 1024), (0.5, -1024), (-2.0, 1025),
+    (1e-320, 0.5), (4.0, 0.5), (math.nan, 2.5), (-math.inf, 3), (-math.inf, -3),
+]
+
+
+@pytest.mark.parametrize("x, k", POW_EDGES, ids=[f"{x!r}**{k!r}" for x, k in POW_EDGES])
+def test_pow_edges_follow_micrograd(ref, impl, x, k):
+    def outcome(V):
+        try:
+            return ("ok", (V(x) ** k).data)
+        except Exception as e:  # noqa: BLE001 - the type is what is compared
+            return (type(e),)
+
+    want, got = outcome(ref.Value), outcome(impl.Value)
+    if want[0] == "ok":
+        assert not isinstance(want[1], complex)
+        assert got[0] == "ok" and same_float(got[1], want[1]), (got, want)
+    else:
+        assert got == want
+
+
+# ----------------------------------------------------------------------------------------
+# nothing crashes the interpreter, nor leaks a reference
+
+@pytest.mark.c_only
+def test_abuse_does_not_crash_the_interpreter(impl):
+    code = textwrap.dedent("""
+        import gc
+        from micrograd_c.engine import Value
+        v = Value.__new__(Value)
+        for attempt in (lambda: v.data, lambda: v.grad, lambda: v.backward(),
+                        lambda: v._prev, lambda: v + 1, lambda: v._op, lambda: repr(v)):
+            try:
+                attempt()
+            except Exception:
+                pass
+        a = Value(1.0)
+        for bad in ("a", None, [1], {}, object(), 1j, Value):
+            for attempt in (lambda: a + bad, lambda: bad * a, lambda: a ** bad,
+                            lambda: Value(bad), lambda: setattr(a, "data", bad),
+                            lambda: Value(1.0, bad), lambda: Value(1.0, (bad,), "+")):
+                try:
+                    attempt()
+                except Exception:
+                    pass
+        # after all that, the engine still computes
+        b = a * 3 + 1
+        b.backward()
+        gc.collect()
+        assert (b.data, a.grad) == (4.0, 3.0), (b.data, a.grad)
+        print("alive")
+    """)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(impl.engine.__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "alive"
+
+
+@pytest.mark.c_only
+def test_no_references_leak(impl):
+    v = impl.Value(1.5)
+    before = sys.getrefcount(v), sys.getrefcount(impl.Value)
+    for _ in range(1000):
+        v + v, v * 2.0, 3 + v, v ** 2, v.relu(), v.tanh(), v._prev, v.data, v.grad
+    after = sys.getrefcount(v), sys.getrefcount(impl.Value)
+    assert after == before
