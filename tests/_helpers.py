@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import numpy as np
 
 # Relative tolerance for gradients: micrograd adds contributions in set order, so its
-# own grads move in the last bits from run to run (REFERENCE.md, "Deliberate differences").
+# own grads move in the last bits from run to run (README.md, "Deliberate differences").
 GRAD_RTOL = 1e-12
 GRAD_ATOL = 1e-12
 

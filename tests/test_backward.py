@@ -118,7 +118,7 @@ def test_backward_that_does_not_raise_at_zero(ref, impl):
 # two ops a user adds: sin, and the lecture's tanh written with exp
 
 def sin(self):
-    """The issue's example: a sin op, as a user adds it to micrograd's Value."""
+    """A sin op, as a user adds it to micrograd's Value (the README's example)."""
     out = self._engine_value(math.sin(self.data), (self,), "sin")
 
     def _backward():
