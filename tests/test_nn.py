@@ -49,6 +49,18 @@ def _outputs(out):
     return out if isinstance(out, list) else [out]
 
 
+def _own_module(eng, a, b):
+    """A Module of the user's own: parameters a and b, given its own way."""
+    class Pair(eng.nn.Module):
+        def __init__(self):
+            self.a, self.b = eng.Value(a), eng.Value(b)
+
+        def parameters(self):
+            return [self.a, self.b]
+
+    return Pair()
+
+
 def _nin(module):
     if hasattr(module, "w"):
         return len(module.w)
@@ -70,15 +82,20 @@ def test_imports():
     assert isinstance(Neuron(2).b, Value)
 
 
-@pytest.mark.parametrize("make", [
-    lambda e: e.nn.Neuron(3),
-    lambda e: e.nn.Neuron(3, nonlin=False),
-    lambda e: e.nn.Layer(3, 4),
-    lambda e: e.nn.Layer(3, 1, nonlin=False),
-    lambda e: e.nn.MLP(3, [4, 4, 1]),
-    lambda e: e.nn.MLP(2, [16, 16, 1]),
-    lambda e: e.nn.MLP(3, [5, 2]),
-], ids=["neuron", "linear_neuron", "layer", "layer1", "mlp", "demo_mlp", "mlp_2_out"])
+# a module of each kind, made on an engine (three inputs)
+MODULES = [
+    pytest.param(lambda e: e.nn.Neuron(3), id="neuron"),
+    pytest.param(lambda e: e.nn.Neuron(3, nonlin=False), id="linear_neuron"),
+    pytest.param(lambda e: e.nn.Layer(3, 4), id="layer"),
+    pytest.param(lambda e: e.nn.Layer(3, 1, nonlin=False), id="layer1"),
+    pytest.param(lambda e: e.nn.MLP(3, [4, 4, 1]), id="mlp"),
+]
+
+
+@pytest.mark.parametrize("make", MODULES + [
+    pytest.param(lambda e: e.nn.MLP(2, [16, 16, 1]), id="demo_mlp"),
+    pytest.param(lambda e: e.nn.MLP(3, [5, 2]), id="mlp_2_out"),
+])
 def test_same_seed_same_weights_outputs_and_grads(ref, impl, make):
     m_ref, m_impl = _twins(ref, impl, make, seed=1337)
     p_ref, p_impl = m_ref.parameters(), m_impl.parameters()
@@ -170,14 +187,7 @@ def test_module_base(impl):
     assert m.parameters() == []
     m.zero_grad()  # nothing to do, no error
 
-    class Affine(impl.nn.Module):
-        def __init__(self):
-            self.a, self.b = impl.Value(2.0), impl.Value(1.0)
-
-        def parameters(self):
-            return [self.a, self.b]
-
-    f = Affine()
+    f = _own_module(impl, 2.0, 1.0)
     (f.a * 3 + f.b).backward()
     assert (f.a.grad, f.b.grad) == (3.0, 1.0)
     f.zero_grad()
@@ -246,13 +256,7 @@ def _inputs(eng, xs):
     return [eng.Value(v) for v in xs]
 
 
-@pytest.mark.parametrize("make", [
-    lambda e: e.nn.Neuron(3),
-    lambda e: e.nn.Neuron(3, nonlin=False),
-    lambda e: e.nn.Layer(3, 4),
-    lambda e: e.nn.Layer(3, 1, nonlin=False),
-    lambda e: e.nn.MLP(3, [4, 4, 1]),
-])
+@pytest.mark.parametrize("make", MODULES)
 @pytest.mark.parametrize("kind", ["values", "floats", "ints", "numpy", "mixed", "tuple"])
 def test_inputs_of_every_kind(ref, impl, make, kind):
     xs = [0.5, -1.25, 2.0]
@@ -697,13 +701,7 @@ def test_not_a_number_sets_nothing(impl):
 
 @pytest.mark.c_only
 def test_a_module_with_its_own_parameters_is_named_by_position(impl):
-    class Pair(impl.nn.Module):
-        def __init__(self):
-            self.a, self.b = impl.Value(1.0), impl.Value(2.0)
-
-        def parameters(self):
-            return [self.a, self.b]
-    p = Pair()
+    p = _own_module(impl, 1.0, 2.0)
     assert p.state_dict() == {"0": 1.0, "1": 2.0}
     p.load_state_dict({"0": 5.0, "1": 6.0})
     assert (p.a.data, p.b.data) == (5.0, 6.0)
