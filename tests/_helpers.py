@@ -1,6 +1,6 @@
 """Helpers shared by the test modules: loading the two engines, the moons data set,
-the graph walks of trace_graph.ipynb, micrograd-side tanh/exp nodes, and gradient
-comparison with a tolerance that survives a different order of accumulation.
+the graph walks of trace_graph.ipynb, which nn calls ran, micrograd-side tanh/exp nodes, and
+gradient comparison with a tolerance that survives a different order of accumulation.
 
 Every comparison in this suite is against micrograd 0.1.0 (the reference) or against
 mathematics, never against numbers micrograd_c produced earlier.
@@ -142,11 +142,12 @@ def nn_calls(nn, call):
             if isinstance(module, nn.Module):
                 ran.append(type(module).__name__)
 
+    outer = sys.getprofile()            # a profiler of the run's own gets its hook back
     sys.setprofile(profile)
     try:
         out = call()
     finally:
-        sys.setprofile(None)
+        sys.setprofile(outer)
     return out, ran
 
 
