@@ -1,6 +1,6 @@
 """Helpers shared by the test modules: loading the two engines, the moons data set,
-the graph walks of trace_graph.ipynb, micrograd-side tanh/exp nodes, and gradient
-comparison with a tolerance that survives a different order of accumulation.
+the graph walks of trace_graph.ipynb, which nn calls ran, micrograd-side tanh/exp nodes, and
+gradient comparison with a tolerance that survives a different order of accumulation.
 
 Every comparison in this suite is against micrograd 0.1.0 (the reference) or against
 mathematics, never against numbers micrograd_c produced earlier.
@@ -8,13 +8,14 @@ mathematics, never against numbers micrograd_c produced earlier.
 
 import importlib
 import math
+import sys
 from collections import Counter
 from types import SimpleNamespace
 
 import numpy as np
 
 # Relative tolerance for gradients: micrograd adds contributions in set order, so its
-# own grads move in the last bits from run to run (REFERENCE.md, "Deliberate differences").
+# own grads move in the last bits from run to run (README.md, "Deliberate differences").
 GRAD_RTOL = 1e-12
 GRAD_ATOL = 1e-12
 
@@ -124,6 +125,30 @@ def topo_order(root):
             if child not in seen:
                 stack.append((child, False))
     return order
+
+
+# ----------------------------------------------------------------------------------------
+# which nn calls ran
+
+def nn_calls(nn, call):
+    """call()'s result, and the class of each nn module whose __call__ ran meanwhile, in order,
+    seen through the interpreter's profiling hook: micrograd's fold calls every layer and
+    neuron below the module called, micrograd_c's one C call none of them."""
+    ran = []
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code.co_name == "__call__":
+            module = frame.f_locals.get("self")
+            if isinstance(module, nn.Module):
+                ran.append(type(module).__name__)
+
+    outer = sys.getprofile()            # a profiler of the run's own gets its hook back
+    sys.setprofile(profile)
+    try:
+        out = call()
+    finally:
+        sys.setprofile(outer)
+    return out, ran
 
 
 # ----------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 `ref` is always micrograd. `impl` is micrograd_c, or whatever package the environment
 variable MICROGRAD_C_TEST_IMPL names: pointing it at `micrograd` runs the suite against the
 reference itself, which checks that the tests are right; tests marked `deliberate` (a
-documented difference) or `c_only` (micrograd_c's extras) are then skipped.
+documented difference) or `c_only` (micrograd_c's extras) are then skipped. Both marks are
+declared in pyproject.toml, which runs pytest with --strict-markers.
 """
 
 import os
@@ -13,13 +14,6 @@ import pytest
 from _helpers import load_engine
 
 IMPL = os.environ.get("MICROGRAD_C_TEST_IMPL", "micrograd_c")
-
-
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "deliberate: asserts a documented difference from micrograd 0.1.0")
-    config.addinivalue_line(
-        "markers", "c_only: needs what only micrograd_c has (tanh/exp, live_nodes, any depth)")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,6 +1,7 @@
 """micrograd_c.gradcheck: passes on the engine's own (correct) gradients, fails with a message
 naming the worst input on wrong ones, validates its arguments, and leaves inputs as it found
-them; on micrograd's Values as well as micrograd_c's."""
+them; on micrograd's Values as well as micrograd_c's. A wrong gradient is one mathematics
+says is wrong (a detached factor, a mistaken backward rule), never a number taken from a run."""
 
 import math
 import random

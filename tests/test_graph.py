@@ -1,5 +1,7 @@
 """The graph as users see it: trace_graph.ipynb's trace/draw_dot, `_prev` identity, `_op`,
-`_backward` stepped by hand as in the lecture, labels and user attributes."""
+`_backward` stepped by hand as in the lecture, labels and user attributes; each side by side
+with micrograd 0.1.0, the same walk giving the same nodes, edges and grads (tanh, which
+micrograd lacks, against math.tanh)."""
 
 import math
 import random

@@ -1,15 +1,31 @@
-"""Lifetime and scale: memory stays flat in a training loop, kept graphs stay whole, graphs
-of any depth run backward, and threads training their own models do not disturb each other."""
+"""Lifetime and scale: memory stays flat in a training loop and comes back when a graph is
+dropped, kept graphs stay whole, graphs of any depth run backward, threads training their own
+models do not disturb each other, nor does a fork while they build graphs. Then Python code
+that runs in the middle of the engine's own work (weakref callbacks, __del__, gc callbacks,
+allocation) never sees a dying Value or a stale node (csrc/arena.c, design note 10): each of
+those tests is a reproducer that crashed or read freed memory before, the last a randomized
+stress of the same attacks, which the CI runs under AddressSanitizer.
+
+Against micrograd where it builds the same graphs (kept graphs, deep sums), else against
+mathematics and the engine's public counters (live_nodes, arena_bytes, collections, RSS).
+"""
 
 import gc
+import math
 import os
 import random
+import signal
 import sys
 import threading
+import time
+import traceback
+import warnings
+import weakref
 
 import pytest
 
 from _helpers import assert_grads_match, graph_signature, same_float, trace
+from micrograd_c.engine import Value, collect, live_nodes
 
 pytestmark = pytest.mark.c_only
 
@@ -181,16 +197,6 @@ def test_prev_does_not_scan_the_heap(impl, monkeypatch):
     assert inner._prev >= {d}                   # the user's own object, not a copy
 
 
-def test_a_childs_value_is_the_users_own_object(ref, impl):
-    # at most one live Value a node: the Value _prev gives is the one the user holds
-    for eng in (ref, impl):
-        a = eng.Value(1.5)
-        b = a * 2.0
-        c = b + a
-        assert a in c._prev and b in c._prev
-        assert any(v is a for v in c._prev) and any(v is b for v in c._prev)
-
-
 def test_kept_graph_survives_later_graphs_and_collections(ref, impl):
     random.seed(11)
     m_ref = ref.nn.MLP(2, [4, 1])
@@ -310,6 +316,22 @@ def test_deep_graph_under_a_low_recursion_limit(impl):
     assert x.grad == pytest.approx(0.999 ** 5000, rel=1e-9)
 
 
+def test_dropping_a_walked_million_deep_chain(impl):
+    # each walked Value keeps its children's Values: dropping the root frees a million of them
+    # one inside the other, which must not overflow the C stack
+    y = impl.Value(1.0)
+    for _ in range(1_000_000):
+        y = y + 1.0
+    v, depth = y, 0
+    while v._prev:
+        v = next(c for c in v._prev if c._op == "+") if depth < 999_999 else next(iter(v._prev))
+        depth += 1
+    assert depth == 1_000_000 and v.data == 1.0
+    del v, y
+    gc.collect()
+    assert impl.engine.live_nodes() < 2 * 4096
+
+
 # ----------------------------------------------------------------------------------------
 # threads
 
@@ -417,17 +439,369 @@ def test_threads_switching_constantly_while_layers_wrap_their_outputs(impl):
     assert run.returncode == 0 and run.stdout.strip() == "same", run.stderr[-2000:]
 
 
-def test_dropping_a_walked_million_deep_chain(impl):
-    # each walked Value keeps its children's Values: dropping the root frees a million of them
-    # one inside the other, which must not overflow the C stack
-    y = impl.Value(1.0)
-    for _ in range(1_000_000):
-        y = y + 1.0
-    v, depth = y, 0
-    while v._prev:
-        v = next(c for c in v._prev if c._op == "+") if depth < 999_999 else next(iter(v._prev))
-        depth += 1
-    assert depth == 1_000_000 and v.data == 1.0
-    del v, y
+# a fork while other threads are building graphs: the child computes, and never hangs
+
+FORKS = 60
+BUILDER_THREADS = 3
+CHILD_TIMEOUT = 60.0  # seconds: a watchdog for a deadlock, not a timing (a child takes ms)
+
+
+def _mlp_by_hand(model, x):
+    """micrograd's MLP forward with plain Python floats, read from the parameters' data: each
+    neuron is the left fold ((b + w0*x0) + w1*x1) + ..., ReLU on all layers but the last."""
+    for layer in model.layers:
+        out = []
+        for n in layer.neurons:
+            act = float(n.b.data)
+            for wi, xi in zip(n.w, x):
+                act = act + float(wi.data) * xi
+            if n.nonlin:
+                act = 0.0 if act < 0 else act
+            out.append(act)
+        x = out
+    return x[0] if len(x) == 1 else x
+
+
+def _child_work(impl):
+    """What a forked child checks; True when every number is right."""
+    V = impl.Value
+    for _ in range(50):  # enough nodes that the arena grows and collects in the child
+        a = V(1.5)
+        b = (a * a + 1.0).relu()
+        b.backward()
+        if b.data != 1.5 * 1.5 + 1.0 or a.grad != 2 * 1.5:
+            return False
+    model = impl.nn.MLP(2, [4, 1])
+    x = [0.5, -1.25]
+    out = model(x)
+    if out.data != _mlp_by_hand(model, x):
+        return False
+    out.backward()
+    # d out / d (last bias) is 1 for a linear output neuron
+    return model.layers[-1].neurons[0].b.grad == 1.0
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or sys.platform == "win32",
+                    reason="needs os.fork (POSIX)")
+def test_fork_while_threads_build_graphs(impl):
+    stop = threading.Event()
+    errors = []
+
+    def builder():
+        try:
+            model = impl.nn.MLP(2, [4, 1])
+            while not stop.is_set():
+                a = impl.Value(1.5)
+                b = (a * a + 1.0).relu()
+                b.backward()
+                model([0.25, -0.75]).backward()
+        except BaseException:  # noqa: BLE001 - reported below
+            errors.append(traceback.format_exc())
+
+    threads = [threading.Thread(target=builder, daemon=True) for _ in range(BUILDER_THREADS)]
+    for t in threads:
+        t.start()
+    failures = []
+    try:
+        with warnings.catch_warnings():
+            # Python 3.12+: "This process is multi-threaded, use of fork() may lead to deadlocks"
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            for i in range(FORKS):
+                pid = os.fork()
+                if pid == 0:  # child: never return into pytest
+                    code = 1
+                    try:
+                        code = 0 if _child_work(impl) else 1
+                    except BaseException:  # noqa: BLE001
+                        try:
+                            os.write(2, traceback.format_exc().encode())
+                        except BaseException:  # noqa: BLE001
+                            pass
+                    finally:
+                        os._exit(code)
+                deadline = time.monotonic() + CHILD_TIMEOUT
+                while True:
+                    done, status = os.waitpid(pid, os.WNOHANG)
+                    if done:
+                        code = os.waitstatus_to_exitcode(status)
+                        if code != 0:
+                            failures.append(f"fork {i}: child exited with {code}")
+                        break
+                    if time.monotonic() > deadline:
+                        os.kill(pid, signal.SIGKILL)
+                        os.waitpid(pid, 0)
+                        failures.append(f"fork {i}: child hung for {CHILD_TIMEOUT} s, killed")
+                        break
+                    time.sleep(0.005)
+                if failures:
+                    break
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=10)
+    assert not errors, errors[0]
+    assert not failures, failures
+
+
+# ----------------------------------------------------------------------------------------
+# Python running inside the engine's work: the fixtures of the attacks
+
+@pytest.fixture
+def gc_every_allocation():
+    """Python's collector after every allocation of a tracked object (CPython 3.9 to 3.11 run
+    it inside the allocation itself; 3.12 on, at the next bytecode), restored afterwards."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(1)
+    yield
+    gc.set_threshold(*thresholds)
+
+
+def _fill_block():
+    """Moves the arena to a fresh block: the nodes made next share none with older ones."""
+    for _ in range(5000):
+        Value(0.0)
+
+
+# ----------------------------------------------------------------------------------------
+# a Value being freed, seen through a parent's _prev
+
+def test_prev_in_a_weakref_callback_of_a_dying_child():
+    a = Value(1.0)
+    b = a * 2.0
+    got = []
+    ref = weakref.ref(a, lambda w: got.append(b._prev))
+    del a
+    assert ref() is None
+    (seen,) = got
+    assert sorted(v.data for v in seen) == [1.0, 2.0]
+    # what the callback got is b's child from then on, and backward reaches it
+    assert {id(v) for v in b._prev} == {id(v) for v in seen}
+    b.backward()
+    assert sorted(v.grad for v in seen) == [1.0, 2.0]
+
+
+def test_prev_in_an_attribute_s_del_while_the_child_is_freed():
+    got = []
+
+    class Probe:
+        def __del__(self):
+            got.append([v.data for v in b._prev])
+            got.append(b._prev)             # Values to keep, made while the child is freed
+
+    a = Value(3.0)
+    b = a + 4.0
+    a.probe = Probe()
+    del a
+    assert sorted(got[0]) == [3.0, 4.0]
+    assert sorted(v.data for v in got[1]) == [3.0, 4.0]
+    b.backward()
+    assert [v.grad for v in got[1]] == [1.0, 1.0]
+
+
+def test_a_subclass_s_del_that_resurrects_through_prev():
+    kept = []
+
+    class Mortal(Value):
+        def __del__(self):
+            kept.extend(b._prev)            # itself among them: Python's own resurrection
+
+    a = Mortal(5.0)
+    b = a * a
+    del a
+    assert len(kept) == 1 and isinstance(kept[0], Mortal)
+    assert kept[0].data == 5.0
+    b.backward()
+    assert kept[0].grad == 10.0
+    kept.clear()                            # freed again, for good this time
+
+
+def test_a_weakref_callback_that_collects_the_arena():
+    # the dying Value's node is no root once it lets go; a collection in the callback may
+    # free it, and nothing after it may read it
+    a = Value(1.0)
+    nodes = []
+    ref = weakref.ref(a, lambda w: (collect(), nodes.append(live_nodes())))
+    del a
+    assert ref() is None and nodes
+
+
+# ----------------------------------------------------------------------------------------
+# ids read before Python ran
+
+def test_prev_when_making_a_child_s_value_reinitializes_the_parent(gc_every_allocation):
+    # _prev allocates a Value for a child that has none; allocating can run the collector and
+    # its callbacks, which here give the parent another node and free the old one's block
+    _fill_block()
+    b = Value(1.0) * 2.0                    # two children without a Value
+    _fill_block()
+    got, fired = {}, []
+
+    def attack(phase, info):
+        if phase == "stop" and not fired:
+            fired.append("prev" in got)     # True: after _prev returned (3.12 on: the
+            b.__init__(7.0)                 # collector waits for a bytecode); a leaf now
+            collect()                       # frees the block b's old graph was in
+
+    gc.callbacks.append(attack)
+    try:
+        got["prev"] = b._prev
+    finally:
+        gc.callbacks.remove(attack)
+    if fired == [False]:                    # during the call: b's children at its end, none
+        assert got["prev"] == set()
+    else:
+        assert sorted(v.data for v in got["prev"]) == [1.0, 2.0]
+    assert b.data == (7.0 if fired else 2.0)
+
+
+def test_prev_when_the_child_s_value_is_made_under_collections(gc_every_allocation):
+    # every allocation runs the collector, which collects the arena after full runs
+    def full_collections(phase, info):
+        if phase == "stop":
+            collect()
+
+    _fill_block()
+    chain = Value(0.5)
+    for k in range(3000):
+        chain = chain * 1.0 + k
+    gc.callbacks.append(full_collections)
+    try:
+        seen, v, depth = [], chain, 0
+        while v._prev:
+            kids = sorted(v._prev, key=lambda c: c.data)
+            seen.append(kids)
+            v = kids[-1] if kids[-1]._prev else kids[0]
+            depth += 1
+    finally:
+        gc.callbacks.remove(full_collections)
+    assert depth >= 3000
+    assert v.data == 0.5
+
+
+# ----------------------------------------------------------------------------------------
+# gc.callbacks: the arena's hook runs no Python frame, so no signal can land in it
+
+def test_the_collector_hook_runs_no_python_frame():
+    frames = []
+
+    def profile(frame, event, arg):
+        if event == "call" and "micrograd_c" in frame.f_code.co_filename:
+            frames.append(frame.f_code.co_name)
+
+    sys.setprofile(profile)
+    try:
+        gc.collect()
+    finally:
+        sys.setprofile(None)
+    assert frames == []
+
+
+# ----------------------------------------------------------------------------------------
+# the attacks at random, many times over: the process survives and every graph stays whole
+
+class _Attacker:
+    """An attribute whose __del__ (and a weakref callback) does random engine work: reads
+    _prev of kept Values, builds Values, re-initialises kept ones, collects the arena."""
+
+    def __init__(self, rng, kept, log):
+        self.rng, self.kept, self.log = rng, kept, log
+
+    def __call__(self, *unused):
+        rng, kept = self.rng, self.kept
+        for _ in range(rng.randint(1, 3)):
+            action = rng.random()
+            if not kept:
+                return
+            i = rng.randrange(len(kept))
+            v = kept[i]
+            if action < 0.4:
+                self.log.append(sorted(c.data for c in v._prev))
+            elif action < 0.6:
+                self.log.append((v * 2.0 + 1.0).relu().data)
+            elif action < 0.75:
+                if i < len(kept):           # (kept may have changed under this very call)
+                    kept[i] = Value(rng.uniform(-1, 1))     # the old one may die right here
+            elif action < 0.9:
+                collect()
+            else:
+                v.reinitialized = True
+                v.__init__(rng.uniform(-1, 1))
+
+    def __del__(self):
+        self()
+
+
+def _random_graph(rng, kept, log, n):
+    """n Values built from kept ones, each with what its children's data were, and attackers
+    hanging off some of them (as attributes and weakref callbacks)."""
+    made = []
+    for _ in range(n):
+        a = rng.choice(kept)
+        b = rng.choice(kept) if rng.random() < 0.7 else rng.uniform(-2, 2)
+        x, y = a.data, b.data if isinstance(b, Value) else b
+        op = rng.choice(["+", "*", "relu", "tanh"])
+        if op == "+":
+            out, out.built = a + b, x + y
+        elif op == "*":
+            out, out.built = a * b, x * y
+        else:
+            out, out.built = getattr(a, op)(), max(x, 0.0) if op == "relu" else math.tanh(x)
+        made.append(out)
+        if rng.random() < 0.3:
+            out.attacker = _Attacker(rng, kept, log)    # runs when out is freed
+        if rng.random() < 0.2:
+            out.ref = weakref.ref(a, _Attacker(rng, kept, log))     # runs when a is freed
+        kept.append(out)
+        if len(kept) > 40:
+            kept.pop(rng.randrange(len(kept)))
+    return made
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_attacks_during_deallocation_and_collection(seed, gc_every_allocation):
+    rng = random.Random(seed)
+    log = []
+    kept = [Value(rng.uniform(-1, 1)) for _ in range(8)]
+    attacker = _Attacker(rng, kept, log)
+
+    def in_gc(phase, info):
+        if phase == "stop" and rng.random() < 0.3:
+            attacker()
+
+    unraisable = []                         # an exception in a __del__ or callback is only printed
+    hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
+    gc.callbacks.append(in_gc)
+    try:
+        for _ in range(30):
+            _random_graph(rng, kept, log, 60)
+            if rng.random() < 0.3:
+                gc.collect()
+    finally:
+        gc.callbacks.remove(in_gc)
+        sys.unraisablehook = hook
+    assert [repr(u.exc_value) for u in unraisable] == []
+    # every Value still held is whole: data as it was built, and its own node's chain rule
+    # (the lecture's v._backward()) puts the known local derivatives into its children
+    checked = 0
+    for v in kept:
+        kids = list(v._prev)
+        assert all(isinstance(k, Value) for k in kids)
+        if not v._op or any(getattr(k, "reinitialized", False) for k in kids):
+            continue                        # a leaf now, or a child that changed node since
+        assert v.data == v.built
+        for k in kids:
+            k.grad = 0.0
+        v.grad = 1.0
+        v._backward()
+        local = {"+": lambda k: 1.0, "ReLU": lambda k: float(v.data > 0),
+                 "tanh": lambda k: 1 - v.data**2}.get(v._op)
+        if v._op == "*":
+            a, b = kids if len(kids) == 2 else kids * 2
+            assert (a.grad, b.grad) == ((b.data, a.data) if a is not b else (2 * a.data,) * 2)
+        else:
+            assert all(k.grad == local(k) * (2 if len(kids) == 1 and v._op == "+" else 1)
+                       for k in kids)
+        checked += 1
+    assert checked
+    del kept[:], log[:]
     gc.collect()
-    assert impl.engine.live_nodes() < 2 * 4096

@@ -1,6 +1,10 @@
-"""Ops added the lecture's way: `out = Value(f(x), (x,), 'f')`, a closure that adds the local
-derivative into the children's grads, `out._backward = closure`. Each test runs the same code
-on micrograd and on micrograd_c and compares: forward values exactly, grads to GRAD_RTOL."""
+"""backward(), against micrograd 0.1.0: contributions accumulate as micrograd adds them (a node
+used twice, a second backward, a weight shared by many samples), special floats pass through
+as Python's floats do, and where Python float arithmetic raises, backward raises the same.
+Then ops added the lecture's way: `out = Value(f(x), (x,), 'f')`, a closure that adds the
+local derivative into the children's grads, `out._backward = closure`. Each test runs the same
+code on micrograd and on micrograd_c and compares: forward values exactly, grads to
+GRAD_RTOL; where micrograd cannot (a closure inside a C sweep), against mathematics."""
 
 import gc
 import math
@@ -10,11 +14,111 @@ import weakref
 
 import pytest
 
-from _helpers import assert_grads_match, same_float
+from _helpers import assert_grads_match, grad_close, same_float
 
+
+# ----------------------------------------------------------------------------------------
+# backward(): accumulation, as micrograd's
+
+def test_node_used_twice_gets_both_contributions(ref, impl):
+    for eng in (ref, impl):
+        a = eng.Value(3.0)
+        (a + a).backward()
+        assert a.grad == 2.0
+        b = eng.Value(3.0)
+        (b * b).backward()
+        assert b.grad == 6.0
+
+
+def test_second_backward_accumulates_like_micrograd(ref, impl):
+    grads = []
+    for eng in (ref, impl):
+        a = eng.Value(2.0)
+        b = a * 3
+        c = b + 1
+        c.backward()
+        c.backward()
+        grads.append((a.grad, b.grad, c.grad))
+    # the root is set to 1 each time and everything else accumulates, interior nodes
+    # included: b goes 1 -> 2, and a's second contribution is 3 * b.grad = 6 (total 9)
+    assert grads[0] == (9, 2, 1)
+    assert grads[1] == (9.0, 2.0, 1.0)
+
+
+def test_backward_on_leaf(ref, impl):
+    for eng in (ref, impl):
+        a = eng.Value(5.0)
+        a.backward()
+        assert a.grad == 1
+
+
+def test_shared_weight_over_many_samples(ref, impl):
+    xs = [0.5 * i - 3 for i in range(100)]
+    outs = []
+    for eng in (ref, impl):
+        w = eng.Value(0.3)
+        loss = sum((w * x - 1) ** 2 for x in xs)
+        loss.backward()
+        outs.append((loss, w))
+    (ref_loss, ref_w), (impl_loss, impl_w) = outs
+    assert impl_loss.data == ref_loss.data
+    assert grad_close(impl_w.grad, ref_w.grad, scale=sum(abs(2 * (0.3 * x - 1) * x) for x in xs))
+
+
+def test_relu_at_zero_passes_no_gradient(ref, impl):
+    for eng in (ref, impl):
+        a = eng.Value(0.0)
+        a.relu().backward()
+        assert a.grad == 0
+
+
+# ----------------------------------------------------------------------------------------
+# special floats through backward, and where Python float arithmetic raises: the same
+# numbers, or the same exception, as micrograd's closures
+
+@pytest.mark.parametrize("fn, x", [
+    (lambda a: a.relu() * 1e308 * 10, -1.0),       # ReLU passes (out > 0) * inf = nan
+    (lambda a: (a * 0) * 1e308 * 10, 2.0),          # 0 * inf
+    (lambda a: (a ** 2) * 1e308 * 10, 0.0),         # 2 * 0.0 * inf
+    (lambda a: a.relu(), math.nan),                 # (nan > 0) is false: no gradient
+    (lambda a: a * math.inf - a * math.inf, 1.0),
+    (lambda a: (a * 1e200) * (a * 1e200), 1.0),     # forward inf, grads inf
+])
+def test_special_values_backward(ref, impl, fn, x):
+    a_ref, a_impl = ref.Value(x), impl.Value(x)
+    out_ref, out_impl = fn(a_ref), fn(a_impl)
+    assert same_float(out_impl.data, out_ref.data)
+    out_ref.backward()
+    out_impl.backward()
+    assert grad_close(a_impl.grad, a_ref.grad)
+
+
+@pytest.mark.parametrize("fn, exc", [
+    (lambda V: V(0.0) ** 0.5, ZeroDivisionError),   # 0.5 * 0.0 ** -0.5
+    (lambda V: V(0.0) ** 0, ZeroDivisionError),     # 0 * 0.0 ** -1
+    (lambda V: V(1e-110) ** -2, OverflowError),     # -2 * (1e-110) ** -3
+])
+def test_backward_raises_where_micrograd_raises(ref, impl, fn, exc):
+    with pytest.raises(exc):
+        fn(ref.Value).backward()
+    with pytest.raises(exc):
+        fn(impl.Value).backward()
+
+
+def test_backward_that_does_not_raise_at_zero(ref, impl):
+    grads = []
+    for eng in (ref, impl):
+        a = eng.Value(0.0)
+        (a ** 1.5).backward()  # 1.5 * 0.0 ** 0.5 = 0
+        grads.append(a.grad)
+    assert grads[0] == grads[1] == 0
+
+
+# ----------------------------------------------------------------------------------------
+# two ops a user adds: sin, and the lecture's tanh written with exp
 
 def sin(self):
-    """The issue's example: a sin op, as a user adds it to micrograd's Value."""
+    """A sin op, as a user adds it to micrograd's Value (the README's example)."""
     out = self._engine_value(math.sin(self.data), (self,), "sin")
 
     def _backward():
