@@ -235,7 +235,8 @@ static inline int mg_log_backward(double g, double out, double aux, mg_ref a, mg
  * nothing here runs Python. */
 mg_id mg_build_leaf(double x);
 mg_id mg_build(int op, mg_id a, mg_id b, double aux);          /* b: -1 for a unary op */
-mg_id mg_build_k(int op, mg_id a, double k, int k_first);      /* a op k (k op a): k's leaf, then the node */
+mg_id mg_build_k(int op, mg_id a, double k);                   /* a op k: k's leaf, then the node */
+mg_id mg_build_k_first(int op, double k, mg_id a);             /* k op a: likewise, k first */
 mg_id mg_build_named_pow(mg_id a, double k, double k1, double tag);
 mg_id mg_build_custom(double x, mg_id a, mg_id b, double tag); /* a, b: children or -1 */
 

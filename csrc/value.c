@@ -151,7 +151,7 @@ static mg_value *result_of(PyObject *self, mg_id *a) {
 /* l op r for a binary op, either operand the Value: a Value, float, int or bool operand is
  * built here; any other goes to Python. With value_first, as micrograd's __add__ and __radd__,
  * both orders build self op other, the Value first; else the operands stay as written. */
-static PyObject *binary(int op, int value_first, PyObject *l, PyObject *r) {
+static inline PyObject *binary(int op, int value_first, PyObject *l, PyObject *r) {
     PyObject *self = mg_is_value(l) ? l : r, *other = self == l ? r : l;
     int with_value = mg_is_value(other);
     double k = 0.0;
@@ -168,8 +168,10 @@ static PyObject *binary(int op, int value_first, PyObject *l, PyObject *r) {
         return mg_unbound(other);
     }
     int below = AS_VALUE(self)->below | (with_value && AS_VALUE(other)->below);
-    int k_first = !value_first && self == r;
-    return finish(out, with_value ? mg_build(op, a, b, 0.0) : mg_build_k(op, a, k, k_first), below);
+    mg_id id = with_value                   ? mg_build(op, a, b, 0.0)
+             : !value_first && self == r ? mg_build_k_first(op, k, a)
+                                         : mg_build_k(op, a, k);
+    return finish(out, id, below);
 }
 
 /* self ** k: a float k, or an int a float holds exactly, here; any other k in Python (it
