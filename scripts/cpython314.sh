@@ -100,6 +100,8 @@ host_pip() {
 
 setup() {
   local target=$1
+  # an empty directory (a caller's mktemp -d) is a new one
+  [[ -d $target && -z $(ls -A "$target") ]] && rmdir "$target"
   if [[ -e $target ]]; then
     local lacks
     lacks=$(missing "$target")
@@ -131,7 +133,7 @@ setup() {
   lacks=$(missing "$target")
   [[ -z $lacks ]] || fail "debootstrap left out ${lacks% }"
   chroot "$target" python3.14 -VV
-  chroot "$target" python3.14d -VV
+  chroot "$target" python3.14d -c 'import sys; print(sys.version.split()[0], "debug build:", hasattr(sys, "gettotalrefcount"))'
 }
 
 tests() {
