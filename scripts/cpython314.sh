@@ -119,7 +119,8 @@ setup() {
   # that a later one would take for a finished one
   local partial=$target.partial
   if [[ -e $partial ]]; then
-    ! findmnt -rn -o TARGET | grep -q "^$partial/" || fail "$partial, left by an earlier run, has mounts in it"
+    [[ -z $(findmnt -rn -o TARGET | awk -v p="$partial/" 'index($0, p) == 1') ]] ||
+      fail "$partial, left by an earlier run, has mounts in it: unmount them, then remove it"
     rm -rf --one-file-system "$partial"
   fi
   mkdir -p "$(dirname "$target")"

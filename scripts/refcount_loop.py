@@ -307,6 +307,8 @@ def main():
     parser.add_argument("--warmup", type=int, default=3, help="rounds run first, not counted")
     parser.add_argument("--calls", type=int, default=20, help="runs of each section a round")
     args = parser.parse_args()
+    if args.rounds < 1 or args.calls < 1 or args.warmup < 0:
+        parser.error("--rounds and --calls must be 1 or more, --warmup 0 or more")
 
     print(f"{sys.version.split()[0]} (debug build), micrograd_c from {sys.modules['micrograd_c'].__file__}")
     names = [s.__name__ for s in SECTIONS]
