@@ -2,7 +2,7 @@
 
     pip install -e ".[bench]"
     python -m pytest benchmarks --benchmark-group-by=group   # about a minute
-    python -m micrograd_c.bench                              # a run, as a table and chart of ratios
+    python benchmarks/run.py                                 # a run, as a table and chart of ratios
 
 Each group holds one measurement on every engine (see conftest.py); extra_info gives
 the time per operation or per node, or the bytes a graph node takes. The training code

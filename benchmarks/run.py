@@ -1,15 +1,15 @@
 """Run the benchmarks once: a table and a chart of how many times faster micrograd_c is than micrograd.
 
-    python -m micrograd_c.bench                  # runs benchmarks/ of this checkout (a minute or two)
-    python -m micrograd_c.bench --json FILE      # tabulates a saved --benchmark-json file instead
-    python -m micrograd_c.bench --chart out.png  # the chart's file (default benchmarks.png; --no-chart)
-    python -m micrograd_c.bench -- -k backward   # after --: more pytest arguments
+    python benchmarks/run.py                  # runs benchmarks/test_bench.py (a minute or two)
+    python benchmarks/run.py --json FILE      # tabulates a saved --benchmark-json file instead
+    python benchmarks/run.py --chart out.png  # the chart's file (default benchmarks.png; --no-chart)
+    python benchmarks/run.py -- -k backward   # after --: more pytest arguments
 
 Ratios are medians from one run, micrograd's over micrograd_c's, for micrograd with the
 collector on (as users run it) and with gc.disable(); for 'memory per node' they are bytes
 over bytes. Absolute times drift from machine to machine; ratios measured in one run hold.
-The benchmarks are found in benchmarks/ under the current directory, else beside this
-package (an editable install). Needs pip install "micrograd_c[bench]"; the chart, matplotlib.
+It runs the benchmarks beside it, on the micrograd_c that is installed, so it works from a
+checkout or from a copy of benchmarks/ alike. Needs pip install "micrograd_c[bench]".
 """
 import argparse
 import importlib.util
@@ -22,23 +22,14 @@ from dataclasses import dataclass
 
 ENGINES = ('micrograd', 'micrograd-nogc', 'micrograd_c')
 VERSUS = {'micrograd': 'vs micrograd, gc on', 'micrograd-nogc': 'vs micrograd, gc.disable()'}
-CHECKOUT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the editable install's
+BENCHMARKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'test_bench.py')
 
 
 # -----------------------------------------------------------------------------
 # running the benchmarks
 
-def find_benchmarks(*bases):
-    """The first base's benchmarks/ that holds test_bench.py, or None."""
-    for base in bases:
-        path = os.path.join(base, 'benchmarks')
-        if os.path.isfile(os.path.join(path, 'test_bench.py')):
-            return path
-    return None
-
-
 def run_benchmarks(path, pytest_args):
-    """Run pytest on the directory `path` in this interpreter: returns the parsed JSON report."""
+    """Run pytest on `path` in this interpreter: returns the parsed JSON report."""
     import pytest
 
     fd, out = tempfile.mkstemp(suffix='.json')
@@ -163,7 +154,7 @@ def chart(report, path):
 # the command line
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m micrograd_c.bench', description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog='python benchmarks/run.py', description=__doc__.splitlines()[0])
     parser.add_argument('--json', metavar='FILE', help='tabulate a saved pytest-benchmark JSON report')
     parser.add_argument('--chart', metavar='FILE', default='benchmarks.png',
                         help='where to write the bar chart (default: benchmarks.png)')
@@ -175,13 +166,9 @@ def main(argv=None):
         with open(args.json) as f:
             report = json.load(f)
     else:
-        path = find_benchmarks(os.getcwd(), CHECKOUT)
-        if path is None:
-            parser.exit(1, 'no benchmarks/ directory in the current directory or beside the micrograd_c '
-                           'package: run this from a checkout of micrograd_c (or pass --json FILE)\n')
         if not importlib.util.find_spec('pytest') or not importlib.util.find_spec('pytest_benchmark'):
             parser.exit(1, 'the benchmarks need pytest and pytest-benchmark: pip install -e ".[bench]"\n')
-        report = run_benchmarks(path, args.pytest_args)
+        report = run_benchmarks(BENCHMARKS, args.pytest_args)
 
     print()
     print('\n'.join(table(report)))
@@ -191,7 +178,7 @@ def main(argv=None):
     try:
         chart(report, args.chart)
     except ImportError:
-        print('no chart: it needs matplotlib (pip install -e ".[chart]")')
+        print('no chart: it needs matplotlib (pip install matplotlib)')
         return 0
     print(f'chart: {args.chart}')
     return 0
