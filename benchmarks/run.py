@@ -30,6 +30,8 @@ VERSUS = {'micrograd': 'vs micrograd, gc on', 'micrograd-nogc': 'vs micrograd, g
 HEADERS = ('micrograd', 'micrograd, `gc.disable()`', 'micrograd_c')  # ENGINES', in markdown
 BENCHMARKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'test_bench.py')
 COMMAND = 'python benchmarks/run.py'
+# absolute, as the README is also the package's page on PyPI, where a relative link leads nowhere
+DOCS_URL = 'https://github.com/micrograd-c/micrograd_c/blob/main/docs/benchmarks.md'
 
 # The groups of test_bench.py and cases of instructions.py that the README and the notes name
 # (test_run.py checks that each is there, so a rename cannot drop a note unseen).
@@ -226,7 +228,7 @@ def headline(by, report):
         `a + b` is {format_ratio(add.ratio('micrograd'))} faster; `backward()` costs
         {back.show('micrograd_c')} a node ({format_ratio(back.ratio('micrograd'))}); a node of the demo's
         graph takes {mem.show('micrograd_c')} (micrograd: {mem.show('micrograd')}).
-        [Every figure, notes on them and a chart](docs/benchmarks.md).""")
+        [Every figure, notes on them and a chart]({DOCS_URL}).""")
 
 
 def readme_table(by):

@@ -237,7 +237,7 @@ def test_readme():
             "and 250 ms with `gc.disable()` (20.0x); `a + b` is 4.0x faster; `backward()` costs 10 ns a "
             "node (200x); a node of the demo's graph takes 34 B (micrograd: 680 B).") in headline
     assert 'Test CPU 9000 (2 CPUs, a virtual machine), CPython 3.11.7, 2026-01-02' in headline
-    assert '(docs/benchmarks.md)' in headline
+    assert '(https://github.com/micrograd-c/micrograd_c/blob/main/docs/benchmarks.md)' in headline
     assert set(table_rows(rest)) == {'group', *run.README_GROUPS}
     assert run.readme(text, REPORT) == text  # a second run changes nothing
 
