@@ -190,9 +190,10 @@ def escape(text):
 
 
 def paragraph(text):
-    """text as one paragraph of lines up to 100 columns, never broken inside a code span or
-    between a number and its unit."""
-    text = re.sub(r'`[^`]*`', lambda m: m.group().replace(' ', '\0'), ' '.join(text.split()))
+    """text as one paragraph of lines up to 100 columns, never broken inside a code span, a
+    link or between a number and its unit."""
+    spans = r'`[^`]*`|\[[^]]*\]\([^)]*\)'   # code spans and links
+    text = re.sub(spans, lambda m: m.group().replace(' ', '\0'), ' '.join(text.split()))
     text = re.sub(r'(\d) (?=[a-zA-Z])', '\\1\0', text)
     return textwrap.fill(text, 100, break_long_words=False, break_on_hyphens=False).replace('\0', ' ')
 
@@ -254,11 +255,11 @@ def note_step(by, cases):
 
 def note_memory(by, cases):
     mem = by[MEMORY]
-    c = mem.info['micrograd_c']
-    return f"""**Memory**: a node of the demo's loss graph ({c['nodes']:,} nodes) takes
-        {mem.show('micrograd_c')} on micrograd_c, {format_bytes(c['python_bytes'] / c['nodes'])} of
-        it Python objects (tracemalloc) and {format_bytes(c['c_bytes'] / c['nodes'])} the C arena's
-        share; micrograd's {mem.show('micrograd')} are all Python objects."""
+    c, m = mem.info['micrograd_c'], mem.info['micrograd']
+    return f"""**Memory**: the demo's loss graph ({c['nodes']:,} nodes) takes {c['c_bytes']:,} bytes
+        of C arena and {c['python_bytes']:,} of Python heap (tracemalloc) on micrograd_c,
+        {mem.show('micrograd_c')} a node; on micrograd, {m['python_bytes']:,} bytes of Python
+        objects, {mem.show('micrograd')} a node."""
 
 
 def note_read(by, cases):

@@ -37,7 +37,8 @@ REPORT = {
         benchmark('build a.tanh()', 'micrograd_c', 6e-5, ns_per_op=600.0),
         # bytes per node: shown in place of the (irrelevant) build time; micrograd_c's 34 B are
         # 4 B of Python objects and 30 B of arena a node
-        benchmark(run.MEMORY, 'micrograd', 1.5, bytes_per_node=680.0, nodes=1000, python_bytes=680_000, c_bytes=0),
+        benchmark(run.MEMORY, 'micrograd', 1.5, bytes_per_node=680.0, nodes=1000, python_bytes=680_000,
+                  c_bytes=0),
         benchmark(run.MEMORY, 'micrograd-nogc', 0.07, bytes_per_node=680.0, nodes=1000, python_bytes=680_000,
                   c_bytes=0),
         benchmark(run.MEMORY, 'micrograd_c', 0.01, bytes_per_node=34.0, nodes=1000, python_bytes=4000,
@@ -76,8 +77,8 @@ COUNTS = {  # as instructions.py --json saves them
         {'case': run.READ_CASE, 'per': 'op', 'counts': {'micrograd': 86.0, 'micrograd-nogc': 86.0,
                                                         'micrograd_c': 300.0}},
         {'case': 'a.tanh()', 'per': 'op', 'counts': {'micrograd_c': 844.0}},
-        {'case': 'demo training step', 'per': 'step', 'counts': {'micrograd': 1.626e9, 'micrograd-nogc': 1.058e9,
-                                                                 'micrograd_c': 9.58e6}},
+        {'case': 'demo training step', 'per': 'step',
+         'counts': {'micrograd': 1.626e9, 'micrograd-nogc': 1.058e9, 'micrograd_c': 9.58e6}},
     ],
 }
 
@@ -141,7 +142,8 @@ def test_rows_and_ratios():
 
 def test_table():
     lines = [re.split(' {2,}', line) for line in run.table(REPORT)]  # columns: 2 spaces or more
-    assert lines[0] == ['group', 'per', 'micrograd', 'micrograd-nogc', 'micrograd_c', 'micrograd / c', 'nogc / c']
+    assert lines[0] == ['group', 'per', 'micrograd', 'micrograd-nogc', 'micrograd_c',
+                        'micrograd / c', 'nogc / c']
     shown = {line[0]: line[1:] for line in lines[1:]}
     assert shown[run.ADD] == ['op', '3 us', '1.5 us', '750 ns', '4.0x', '2.0x']
     assert shown[run.READ] == ['op', '25 ns', '25 ns', '160 ns', '0.16x', '0.16x']
@@ -161,13 +163,15 @@ def test_escape():
 
 
 def test_paragraph():
-    """Lines up to 100 columns, none broken inside a code span or between a number and its unit."""
-    for k in range(1, 40):  # every place a line can end, for one span or the other
-        text = 'x' * k + ' ' + ' '.join(['`a + b`', '1.5 us'] * 15)
+    """Lines up to 100 columns, none broken inside a code span, a link or between a number and
+    its unit."""
+    for k in range(1, 40):  # every place a line can end, for one span or another
+        text = 'x' * k + ' ' + ' '.join(['`a + b`', '1.5 us', '[a link](url)'] * 10)
         lines = run.paragraph(text).splitlines()
         assert ' '.join(lines) == text
         for line in lines:
             assert len(line) <= 100 and line.count('`') % 2 == 0, line
+            assert line.count('[') == line.count(']'), line
             assert not re.search(r'\d$|^us', line), line
 
 
@@ -189,13 +193,15 @@ def test_markdown():
     assert '![micrograd over micrograd_c, the ratios of this run](benchmarks.png)' in lines
     # the notes' figures, worked out from the report
     assert ('micrograd_c\'s 12.5 ms is the median of the demo\'s 100 steps') in prose
-    assert 'takes 34 B on micrograd_c, 4 B of it Python objects (tracemalloc) and 30 B the C arena' in prose
-    assert "micrograd's 680 B are all Python objects." in prose
+    assert ("the demo's loss graph (1,000 nodes) takes 30,000 bytes of C arena and 4,000 of Python heap "
+            "(tracemalloc) on micrograd_c, 34 B a node; on micrograd, 680,000 bytes of Python objects, "
+            "680 B a node.") in prose
     assert "**Reading `v.data`** takes 160 ns against micrograd's 25 ns: `data` is a getter" in prose
     assert "takes 1.6 us a node against micrograd's 800 ns" in prose
     assert 'the tanh and sigmoid MLP calls take 1.25x and 1.10x the relu call' in prose
     assert 'take 337 ns for the 337 parameters, 1 ns a parameter' in prose
-    assert "micrograd's loops take 25 us over a list it already holds, 67.4 us as the demo writes them" in prose
+    assert ("micrograd's loops take 25 us over a list it already holds, 67.4 us as the demo "
+            "writes them") in prose
     assert '## Instruction counts' not in doc
     assert 'instruction counts below' not in prose
     assert '```sh\npip install -e ".[bench]"\n' in doc
@@ -229,7 +235,8 @@ def test_readme():
     text = run.readme(README, REPORT)
     head, rest = text.split('<!-- end: benchmarks/run.py headline -->')
     assert 'old figures' not in text and '| old | table |' not in text
-    assert text.startswith('# a project\n\n<!-- begin: benchmarks/run.py headline -->\nSpeed against micrograd')
+    assert text.startswith('# a project\n\n<!-- begin: benchmarks/run.py headline -->\n'
+                           'Speed against micrograd')
     assert rest.startswith('\n\nWords in between.\n\n<!-- begin: benchmarks/run.py table -->\n| group |')
     assert text.endswith('|\n<!-- end: benchmarks/run.py table -->\n\nThe end.\n')
     headline = ' '.join(head.split())
