@@ -1,6 +1,9 @@
 """Instruction counts per operation, by callgrind: steady whatever else the machine does.
 
-    python benchmarks/instructions.py [--quick]
+    python benchmarks/instructions.py [--quick] [--json FILE]
+
+--json FILE keeps the counts for `python benchmarks/run.py --instructions FILE`, which adds them
+to docs/benchmarks.md.
 
 Each case runs in a fresh interpreter under `valgrind --tool=callgrind`, twice, with a loop of
 N1 and then N2 iterations; the difference over N2 - N1 is the cost of one iteration, and the
@@ -8,14 +11,20 @@ same for an empty loop body is subtracted. micrograd's cases run with its garbag
 and with gc.disable(). Needs valgrind, and micrograd 0.1.0 for its columns.
 """
 import argparse
+import datetime
 import inspect
+import json
 import os
+import platform
 import re
 import subprocess
 import sys
 import tempfile
 
-from test_bench import walk     # this file's folder is first on sys.path when it is run
+# this file's folder is first on sys.path when it is run
+from conftest import ENGINES
+from run import ENGINES as COLUMNS, HEADERS, format_count
+from test_bench import walk
 
 SETUP = {
     "micrograd_c": "from micrograd_c.engine import Value",
@@ -91,37 +100,40 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller loops, micrograd_c only")
     parser.add_argument("--only", help="run only the cases whose name contains this")
+    parser.add_argument("--json", metavar="FILE", help="also save the counts, for run.py --instructions FILE")
     args = parser.parse_args(argv)
-    n1, n2 = (1000, 6000) if args.quick else (2000, 22000)
-    engines = [("micrograd_c", False)] + ([] if args.quick else [("micrograd", False), ("micrograd", True)])
-    print("| op | micrograd_c | micrograd (gc on) | micrograd (gc off) |")
-    print("|---|---|---|---|")
-    for name, setup, stmt in CASES:
+    loops = (1000, 6000) if args.quick else (2000, 22000)
+    engines = ["micrograd_c"] if args.quick else list(ENGINES)
+    # (name, per, setup, statement, baseline, loops, items): a count is the statement's over
+    # the baseline's, per iteration, divided by the items an iteration handles
+    cases = ([(name, "op", setup, stmt, "pass", loops, 1) for name, setup, stmt in CASES]
+             + [(name, "step", setup, stmt, "pass", (1, 3), 1) for name, setup, stmt in STEPS]
+             + [(name, "node", setup, stmt, baseline, (1, 3), 100_000)
+                for name, setup, stmt, baseline in PER_NODE])
+    rows = []
+    print("| case | per | %s |" % " | ".join(HEADERS))
+    print("|---" * (2 + len(HEADERS)) + "|")
+    for name, per, setup, stmt, baseline, (n1, n2), items in cases:
         if args.only and args.only not in name:
             continue
-        row = []
-        for package, gc_off in engines:
+        counts = {}
+        for engine in engines:
+            package, gc_enabled = ENGINES[engine]
             if package == "micrograd" and "tanh" in stmt:
-                row.append("none")
-                continue
-            base = per_iteration(package, setup, "pass", gc_off, n1, n2)
-            row.append("%.0f" % (per_iteration(package, setup, stmt, gc_off, n1, n2) - base))
-        print("| `%s` | %s |" % (name, " | ".join(row)))
-        sys.stdout.flush()
-    for name, setup, stmt in STEPS:
-        if args.only and args.only not in name:
-            continue
-        row = ["%.2f M" % ((per_iteration(package, setup, stmt, gc_off, 1, 3)
-                            - per_iteration(package, setup, "pass", gc_off, 1, 3)) / 1e6)
-               for package, gc_off in engines]
-        print("| %s | %s |" % (name, " | ".join(row)))
-    for name, setup, stmt, baseline in PER_NODE:
-        if args.only and args.only not in name:
-            continue
-        row = ["%.0f" % ((per_iteration(package, setup, stmt, gc_off, 1, 3)
-                          - per_iteration(package, setup, baseline, gc_off, 1, 3)) / 100_000)
-               for package, gc_off in engines]
-        print("| %s | %s |" % (name, " | ".join(row)))
+                continue    # micrograd 0.1.0 has no tanh
+            counts[engine] = (per_iteration(package, setup, stmt, not gc_enabled, n1, n2)
+                              - per_iteration(package, setup, baseline, not gc_enabled, n1, n2)) / items
+        rows.append({"case": name, "per": per, "counts": counts})
+        cells = [format_count(counts[e], per) if e in counts else "-" for e in COLUMNS]
+        print("| %s | %s | %s |" % (name, per, " | ".join(cells)), flush=True)
+    if args.json:
+        valgrind = subprocess.run(["valgrind", "--version"], capture_output=True, text=True).stdout.strip()
+        python = "%s %s" % (platform.python_implementation(), platform.python_version())
+        saved = {"valgrind": valgrind, "python": python, "date": datetime.date.today().isoformat(),
+                 "quick": args.quick, "rows": rows}
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w") as f:
+            json.dump(saved, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
     pip install -e ".[bench]"
     python -m pytest benchmarks --benchmark-group-by=group   # about a minute
-    python -m micrograd_c.bench                              # a run, as a table and chart of ratios
+    python benchmarks/run.py                                 # a run, as a table and chart of ratios
 
 Each group holds one measurement on every engine (see conftest.py); extra_info gives
 the time per operation or per node, or the bytes a graph node takes. The training code
@@ -158,13 +158,14 @@ def test_mlp_call(benchmark, engine, group, loop):
     per_item_ns(benchmark, 'ns_per_op', CALLS)
 
 
-@pytest.mark.parametrize('activation', ['tanh', 'sigmoid'])
-def test_mlp_call_activation(benchmark, engine, activation):
+@pytest.mark.parametrize('group, activation', [('MLP call, activation="tanh"', 'tanh'),
+                                               ('MLP call, activation="sigmoid"', 'sigmoid')])
+def test_mlp_call_activation(benchmark, engine, group, activation):
     if engine.is_micrograd:
         pytest.skip('micrograd has no activation= (its MLP is relu only)')
     model, other = engine.MLP(2, [16, 16, 1], activation=activation), engine.MLP(1, [1])
     x = [engine.Value(0.5), engine.Value(-1.5)]
-    engine.measure(benchmark, f'MLP call, activation="{activation}"', mlp_calls, model, x, other)
+    engine.measure(benchmark, group, mlp_calls, model, x, other)
     per_item_ns(benchmark, 'ns_per_op', CALLS)
 
 
