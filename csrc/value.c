@@ -158,7 +158,7 @@ static inline PyObject *binary(int op, int value_first, PyObject *l, PyObject *r
     if (!with_value) {                  /* a float subclass too (NumPy's float64), as real() */
         int number = PyFloat_Check(other) ? real(other, &k) : mg_plain_number(other, &k);
         if (number < 0) return NULL;
-        if (!number) return PyObject_CallFunction(mg_hook_binary, "iOO", op, l, r);
+        if (!number) return PyObject_CallFunction(mg_hook_binary, "iOOi", op, self, other, self == r);
     }
     mg_id a, b = 0;
     mg_value *out = result_of(self, &a);

@@ -76,28 +76,31 @@ OPERATORS: dict[str, tuple[Callable[[Any, Any], Any], str]] = {
     "*": (operator.mul, "multiply"),
     "/": (operator.truediv, "true_divide"),
 }
+# each op's rule for an operand C leaves to Python: (operator, NumPy ufunc, value_first, the
+# METHOD of a binary op that has no operator), from the table
+_BINARY: list[tuple[Callable[[Any, Any], Any], str, bool, str]] = []
 for _row in OPS:
     if _row.symbol and _row.symbol not in OPERATORS:
         raise ImportError(f"op table row {_row.key}: no Python operator {_row.symbol!r} in _pypath.OPERATORS")
+    _fn, _ufunc = OPERATORS.get(_row.symbol, (operator.add, ""))
+    _BINARY.append((_fn, _ufunc, _row.value_first, "" if _row.symbol else _row.method))
 
 
-def binary(op: int, left: Any, right: Any) -> Any:
-    """left <op> right, one of them a Value, for an operand C does not take: a real number
-    as a float, a NumPy array elementwise. As in C, an op that commutes builds value <op>
-    number whichever side the number is on (micrograd's __radd__); any other keeps the order.
-    A binary op with a METHOD and no SYMBOL is value.method(right)."""
-    row = OPS[op]
-    value, other = (left, right) if isinstance(left, ValueBase) else (right, left)
+def binary(op: int, value: ValueBase, other: Any, reflected: bool) -> Any:
+    """value <op> other, or other <op> value when reflected, for an operand C does not take: a
+    real number as a float, a NumPy array elementwise. As in C, an op that commutes builds
+    value <op> number whichever side the number is on (micrograd's __radd__); any other keeps
+    the order. A binary op with a METHOD and no SYMBOL is value.method(other)."""
+    fn, ufunc, value_first, method = _BINARY[op]
     k = number(other)
-    if not row.symbol:              # a method's operand: value.method(other)
+    if method:
         if k is None:
-            raise TypeError(f"{row.method}() takes a Value or a real number, not {type(other).__name__}")
-        return getattr(value, row.method)(k)
-    fn, ufunc = OPERATORS[row.symbol]
+            raise TypeError(f"{method}() takes a Value or a real number, not {type(other).__name__}")
+        return getattr(value, method)(k)
     if k is not None:
-        return fn(value, k) if row.value_first or value is left else fn(k, value)
+        return fn(k, value) if reflected and not value_first else fn(value, k)
     if is_array(other):
-        return array_op(ufunc, other, value) if row.value_first else array_op(ufunc, left, right)
+        return array_op(ufunc, other, value) if value_first or reflected else array_op(ufunc, value, other)
     return NotImplemented
 
 
