@@ -21,9 +21,11 @@ class Value(ValueBase):
 
     From the C base: Value(data, _children=(), _op='', label=''); `data` and `grad` (always
     floats); `_prev`, a set of the children's Values (the user's own objects where they
-    exist, the same objects on every access while anything holds them; a new set each time); `a + b` and `a * b` with a Value or a number on either
-    side; `a ** k` for a number k; relu(), tanh() and exp(). Operands C leaves to Python (NumPy arrays, other number types,
-    a pow's odd exponents) go through micrograd_c._pypath. Their types: micrograd_c/_core.pyi.
+    exist, the same objects on every access while anything holds them; a new set each
+    time); `a + b` and `a * b` with a Value or a number on either side; `a ** k` for a number
+    k; relu(), tanh() and exp(). Operands C leaves to Python (NumPy arrays, other number
+    types, a pow's odd exponents) go through micrograd_c._pypath. Their types:
+    micrograd_c/_core.pyi.
     """
 
     # no __slots__: the attribute dict (label, a user's own) is CPython's own, for this class
