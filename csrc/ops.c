@@ -17,6 +17,7 @@
 #endif
 
 /* CPython's float_pow, case for case (Objects/floatobject.c), over libm's pow. */
+// clang-format off: one line per case, as a table of them
 int mg_py_pow(double x, double k, double *out) {
     int negate = 0;
     if (k == 0.0) { *out = 1.0; return MG_OK; }                 /* even 0**0 and nan**0 */
@@ -48,6 +49,7 @@ int mg_py_pow(double x, double k, double *out) {
     *out = negate ? -r : r;
     return MG_OK;
 }
+// clang-format on
 
 // ----------------------------------------------------------------------------
 // the table: one row per op, in enum mg_op's order

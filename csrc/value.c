@@ -229,6 +229,7 @@ static PyObject *unary(PyObject *self, int op) {
 }
 
 /* A METH_NOARGS function per op index, so that the table's unary ops become methods. */
+// clang-format off: the macro's uses read as a row each, which it would break up
 #define UNARY(k) \
     static PyObject *unary_##k(PyObject *self, PyObject *unused) { (void)unused; return unary(self, k); }
 UNARY(0) UNARY(1) UNARY(2) UNARY(3) UNARY(4) UNARY(5) UNARY(6) UNARY(7)
@@ -237,6 +238,7 @@ static const PyCFunction unary_fn[] = {
     unary_0, unary_1, unary_2, unary_3, unary_4, unary_5, unary_6, unary_7,
     unary_8, unary_9, unary_10, unary_11, unary_12, unary_13, unary_14, unary_15,
 };
+// clang-format on
 _Static_assert(MG_OP_COUNT <= sizeof unary_fn / sizeof unary_fn[0], "one unary_k per op");
 
 // ----------------------------------------------------------------------------
