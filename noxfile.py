@@ -386,12 +386,8 @@ def format(session):
 CORE = ("arena.c", "ops.c", "nn.c", "optim.h")  # a header alone: its inline functions go unused
 GLUE = ("value.c", "backward_glue.c", "nn_glue.c", "optim_glue.c", "module.c")
 TARGETS = (
-    "aarch64-linux-gnu.2.17",
-    "x86_64-linux-musl",
-    "aarch64-linux-musl",
-    "x86_64-windows-gnu",
-    "aarch64-macos",
-    "x86_64-macos",
+    "aarch64-linux-gnu.2.17 x86_64-linux-musl aarch64-linux-musl "
+    "x86_64-windows-gnu aarch64-macos x86_64-macos"
 )
 
 
@@ -416,7 +412,7 @@ def cross(session):
         for f in GLUE:
             run(session, *cc, *glue, ROOT / "csrc" / f)
         session.log(f"{name}: clean")
-    for target in TARGETS:
+    for target in TARGETS.split():
         for f in CORE:
             run(session, *zig, "-target", target, *core, ROOT / "csrc" / f)
         session.log(f"zig cc -target {target}: clean")
