@@ -13,6 +13,7 @@
 #endif
 
 /* CPython's float_pow, case for case (Objects/floatobject.c), over libm's pow. */
+// clang-format off: one line per case, as a table of them
 int mg_py_pow(double x, double k, double *out) {
     int negate = 0;
     if (k == 0.0) { *out = 1.0; return MG_OK; }                 /* even 0**0 and nan**0 */
@@ -44,6 +45,7 @@ int mg_py_pow(double x, double k, double *out) {
     *out = negate ? -r : r;
     return MG_OK;
 }
+// clang-format on
 
 // ----------------------------------------------------------------------------
 // the table (ops.h's MG_OP_TABLE), as the core and as Python read it

@@ -30,7 +30,7 @@ def _in_subinterpreter() -> bool:
         try:
             interpreters = importlib.import_module(name)
             return bool(interpreters.get_current() != interpreters.get_main())
-        except Exception:
+        except Exception:  # noqa: BLE001 - private modules: any failure means they cannot tell
             continue
     return False
 

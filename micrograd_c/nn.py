@@ -48,9 +48,10 @@ class Module:
             unexpected = [k for k in state if k not in mine]
             raise ValueError(
                 f"load_state_dict: the state has {len(state)} values for {len(named)} parameters"
-                + (f"; missing: {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}" if missing else "")
-                + (f"; unexpected: {', '.join(map(str, unexpected[:5]))}{' ...' if len(unexpected) > 5 else ''}"
-                   if unexpected else "")
+                + (f"; missing: {', '.join(missing[:5])}" f"{' ...' if len(missing) > 5 else ''}"
+                   if missing else "")
+                + (f"; unexpected: {', '.join(map(str, unexpected[:5]))}"
+                   f"{' ...' if len(unexpected) > 5 else ''}" if unexpected else "")
                 + ("" if missing or unexpected else "; the same names in another order"))
         data = [_pypath.real(x) for x in state.values()]     # TypeError before anything is set
         for (_, p), x in zip(named, data):

@@ -10,8 +10,9 @@ configured in pyproject.toml ([tool.cibuildwheel]). Here, without building anyth
     the cp39 abi3 wheel instead of building again, every wheel is tested (test-skip: see
     TEST_SKIPPED) with the test command set, and Linux builds on manylinux2014 and
     musllinux_1_2;
-  * the workflow parses, has the jobs build_wheels, build_sdist and publish, its matrix is
-    RUNNERS, and it pins the cibuildwheel version installed here.
+  * the workflow parses, has the jobs JOBS, its matrix is RUNNERS, the wheels cibuildwheel
+    does not test (TEST_SKIPPED) are tested by test_manylinux_cp314 before publish, and it pins
+    the cibuildwheel version installed here.
 
 Run it in a venv holding cibuildwheel and PyYAML (Python 3.11+, as cibuildwheel needs):
 
@@ -33,7 +34,7 @@ from pathlib import Path, PurePath
 # What the release should build: the one place to change when a platform or a Python is
 # added. CPython 3.9 builds each platform's abi3 wheel; cibuildwheel finds that wheel
 # compatible with the later CPythons, skips their builds and tests the same wheel on them.
-PYTHONS = ("cp39", "cp310", "cp311", "cp312", "cp313")
+PYTHONS = ("cp39", "cp310", "cp311", "cp312", "cp313", "cp314")
 PLATFORMS = {  # cibuildwheel platform: (--archs, the wheel kinds they select)
     "linux": ("x86_64,aarch64", ("manylinux_x86_64", "musllinux_x86_64",
                                  "manylinux_aarch64", "musllinux_aarch64")),
@@ -52,9 +53,12 @@ WHEEL_TAGS = {
     "macosx_arm64": "macosx_11_0_arm64",
     "win_amd64": "win_amd64",
 }
-# Identifiers built but not tested (test-skip). None: every test environment has the test
-# extra's wheels (NumPy's included) on PyPI.
-TEST_SKIPPED = frozenset()
+# Identifiers whose wheel cibuildwheel does not test (test-skip): NumPy has no manylinux2014
+# wheel for CPython 3.14, so its image cannot install the test extra there. The workflow's job
+# CP314_JOB tests those wheels on CPython 3.14 on the Linux runners (CP314_RUNNERS) instead.
+TEST_SKIPPED = frozenset({"cp314-manylinux_x86_64", "cp314-manylinux_aarch64"})
+CP314_JOB = "test_manylinux_cp314"
+CP314_RUNNERS = ("ubuntu-latest", "ubuntu-24.04-arm")
 # The workflow's runners, each building its native arch (macos-13 and macos-14 are retired).
 RUNNERS = {
     "ubuntu-latest": ("linux", "x86_64"),
@@ -63,7 +67,7 @@ RUNNERS = {
     "macos-15": ("macos", "arm64"),
     "windows-latest": ("windows", "AMD64"),
 }
-JOBS = ("build_wheels", "build_sdist", "publish")
+JOBS = ("build_wheels", "build_sdist", CP314_JOB, "publish")
 WORKFLOW = Path(".github/workflows/wheels.yml")
 # ---------------------------------------------------------------------------------------
 
@@ -82,7 +86,7 @@ class Checks:
             raise
         except Failed as exc:
             self.fail(name, exc)
-        except BaseException as exc:  # a check that broke, as cibuildwheel's FatalError does
+        except BaseException as exc:  # noqa: BLE001 - a check that broke, as cibuildwheel's FatalError does
             self.fail(name, f"{type(exc).__name__}: {exc}")
         else:
             print(f"ok    {name}" + (f": {detail}" if detail else ""))
@@ -219,8 +223,8 @@ def check_jobs(root):
     needs = publish.get("needs") or []
     needs = [needs] if isinstance(needs, str) else needs
     problems = []
-    if set(needs) != {"build_wheels", "build_sdist"}:
-        problems.append(f"publish needs {needs}, not build_wheels and build_sdist")
+    if set(needs) != {"build_wheels", "build_sdist", CP314_JOB}:
+        problems.append(f"publish needs {needs}, not build_wheels, build_sdist and {CP314_JOB}")
     if "refs/tags/v" not in str(publish.get("if", "")):
         problems.append("publish does not run on tags v* only")
     if (publish.get("permissions") or {}).get("id-token") != "write":
@@ -254,11 +258,30 @@ def check_matrix(root):
     return " ".join(f"{os_}={archs}" for os_, archs in runners.items())
 
 
-def step_uses(job, prefix):
+def step_uses(job, prefix, name="build_wheels"):
     steps = [s for s in job.get("steps") or [] if str(s.get("uses", "")).startswith(prefix)]
     if len(steps) != 1:
-        raise Failed(f"build_wheels has {len(steps)} steps using {prefix}..., expected 1")
+        raise Failed(f"{name} has {len(steps)} steps using {prefix}..., expected 1")
     return steps[0]
+
+
+def check_cp314_job(root):
+    """The job that tests the manylinux wheels cibuildwheel leaves untested, on CPython 3.14."""
+    job = load_workflow(root)["jobs"][CP314_JOB]
+    problems = []
+    if "build_wheels" not in str(job.get("needs")):
+        problems.append("it does not need build_wheels")
+    runners = ((job.get("strategy") or {}).get("matrix") or {}).get("os") or []
+    if sorted(runners) != sorted(CP314_RUNNERS):
+        problems.append(f"it runs on {runners}, not {list(CP314_RUNNERS)}")
+    python = (step_uses(job, "actions/setup-python@", CP314_JOB).get("with") or {}).get("python-version")
+    if str(python) != "3.14":
+        problems.append(f"its Python is {python!r}, not '3.14'")
+    if not any("pytest" in str(s.get("run", "")) for s in job.get("steps") or []):
+        problems.append("it runs no pytest")
+    if problems:
+        raise Failed(f"{CP314_JOB}: " + "; ".join(problems))
+    return f"{' '.join(sorted(TEST_SKIPPED))} tested on CPython 3.14 on {', '.join(CP314_RUNNERS)}"
 
 
 def check_version(root):
@@ -300,6 +323,7 @@ def main(argv):
     checks.run(f"{WORKFLOW} parses", check_workflow_parses, root)
     checks.run("workflow jobs and triggers", check_jobs, root)
     checks.run("workflow matrix", check_matrix, root)
+    checks.run(f"workflow job {CP314_JOB}", check_cp314_job, root)
     checks.run("workflow pins the cibuildwheel checked here", check_version, root)
 
     if checks.failed:
