@@ -1,11 +1,12 @@
 /*
  * glue.h: what the files of the Python type glue share, and nothing else (not the cffi API).
  *
- * The glue is the layer between the core (arena.c, ops.c, nn.c) and Python objects, in six
+ * The glue is the layer between the core (arena.c, ops.c, nn.c) and Python objects, in seven
  * files, each a translation unit of its own, compiled by the cffi build against Python's
  * limited API into the module cffi generates; that glue holds the GIL through every call:
  *   value.c           Value's C base type: its storage, its operators and methods, _prev
  *   compose_glue.c    -a, a - b and a / b, micrograd's compositions, as number slots
+ *   functional_glue.c micrograd_c.functional's ops (dot, softmax, ...), one C call each
  *   backward_glue.c   backward() as a sweep that stops for Python _backward callables
  *   nn_glue.c         an nn plan: a whole Neuron, Layer or MLP call as one C call
  *   optim_glue.c      ParamSet, the optimizers' C base
@@ -94,6 +95,7 @@ PyObject *mg_value_div(PyObject *l, PyObject *r);   /* l / r */
 PyObject *mg_value_neg(PyObject *self);             /* -self */
 extern PyMethodDef mg_backward_functions[];     /* backward_glue.c */
 extern PyMethodDef mg_nn_functions[];           /* nn_glue.c */
+extern PyMethodDef mg_functional_functions[];   /* functional_glue.c */
 int mg_optim_install(PyObject *module);         /* optim_glue.c: ParamSet; 0, or -1 */
 
 #endif

@@ -128,6 +128,7 @@ int mg_glue_install(void) {
               || PyModule_AddFunctions(module, mg_value_functions)
               || PyModule_AddFunctions(module, mg_backward_functions)
               || PyModule_AddFunctions(module, mg_nn_functions)
+              || PyModule_AddFunctions(module, mg_functional_functions)
               || PyModule_AddFunctions(module, module_functions) || mg_optim_install(module);
     Py_XDECREF(module);
     if (failed) {

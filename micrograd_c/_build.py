@@ -15,7 +15,8 @@ from cffi import FFI
 CSRC = os.path.relpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "csrc"))
 CORE = ["arena.c", "ops.c", "nn.c", "compose.c"]
 # the Python type glue (csrc/glue.h lists what each file does), against Python's limited API
-GLUE_FILES = ["value.c", "compose_glue.c", "backward_glue.c", "nn_glue.c", "optim_glue.c", "module.c"]
+GLUE_FILES = ["value.c", "compose_glue.c", "functional_glue.c", "backward_glue.c", "nn_glue.c", "optim_glue.c",
+              "module.c"]
 
 # Every call into the core is short and the core keeps no locks of its own: the glue holds the
 # GIL for the whole call, which is what makes the core safe under Python threads (design note
