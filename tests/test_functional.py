@@ -3,13 +3,15 @@
 Each case builds the same computation twice on fresh Values of the same data: once with the
 plain code (written out here, as the functional docstrings give it) and once with the
 functional call. The two graphs must be the same graph: outputs bit for bit (the sign of zero
-included), the same nodes made in the same order (op and data, node by node, in the order
-their ids show), the same edges, and after backward() the same gradients to the bit. Where
+included), the same nodes (op and data, node by node) with the same edges, and after backward()
+the same gradients to the bit, which also holds them to the same order of nodes (a node's
+grad adds its parents' contributions in the order the sweep meets them). Where
 micrograd 0.1.0 has the ops (dot, linear, sum, rmsnorm, relu), the plain code on micrograd's
 own Value gives the same outputs to the bit and gradients to 1e-12. gradcheck holds each op to
 finite differences, and bad input raises before any node is made.
 """
 
+import hashlib
 import math
 import random
 import struct
@@ -77,18 +79,32 @@ def as_list(out):
 
 
 def graph(outputs):
-    """Every node under outputs, in the order it was made (its id), as (op, data's bits,
-    the positions of its children in that order)."""
-    seen, stack = {}, [o for o in outputs if isinstance(o, Value)]
-    while stack:
-        v = stack.pop()
-        if id(v) in seen:
-            continue
-        seen[id(v)] = v
-        stack.extend(v._prev)
-    nodes = sorted(seen.values(), key=lambda v: v._id)
-    where = {id(v): i for i, v in enumerate(nodes)}
-    return [(v._op, bits(v.data), tuple(sorted(where[id(c)] for c in v._prev))) for v in nodes]
+    """The graph under outputs, whatever its objects: each node named by a digest of its op,
+    its data's bits and its children's names, the outputs' names and how many nodes bear each
+    name. Two graphs compare equal when they are the same graph (shared nodes counted once)."""
+    memo = {}
+
+    def name(v):
+        if id(v) not in memo:
+            stack = [(v, False)]
+            while stack:                                # children first, without recursion
+                u, ready = stack.pop()
+                if id(u) in memo:
+                    continue
+                kids = list(u._prev)
+                if not ready:
+                    stack.append((u, True))
+                    stack.extend((k, False) for k in kids if id(k) not in memo)
+                    continue
+                desc = (u._op, bits(u.data), tuple(sorted(memo[id(k)] for k in kids)))
+                memo[id(u)] = hashlib.sha256(repr(desc).encode()).hexdigest()
+        return memo[id(v)]
+
+    outs = [name(o) for o in outputs if isinstance(o, Value)]
+    counts = {}
+    for key in memo.values():
+        counts[key] = counts.get(key, 0) + 1
+    return outs, sorted(counts.items())
 
 
 def build(fn, data, make):
