@@ -72,6 +72,8 @@ CASES = [
     ("a ** 2", "a = Value(1.5)", "x = a ** 2"),
     ("Value(x)", "y = 0.5", "x = Value(y)"),
     ("v.data", "v = Value(1.5)", "x = v.data"),
+    ("v.data = x", "v = Value(1.5); y = 0.25", "v.data = y"),
+    ("v.grad = 0", "v = Value(1.5)", "v.grad = 0"),
     ("MLP(2, [16, 16, 1]) call", MLP_SETUP, "x = model(xs)"),
     ("MLP call, attributes set between calls", MLP_SETUP, "model.step = 1; other.tag = 2; x = model(xs)"),
     ("those attributes set, no call", MLP_SETUP, "model.step = 1; other.tag = 2"),

@@ -370,6 +370,25 @@ static int set_grad(PyObject *self, PyObject *value, void *unused) {
     return set_field(self, value, 1);
 }
 
+static PyObject *name_data, *name_grad;     /* "data" and "grad", interned as code's names are */
+
+/* v.data = x and v.grad = x straight to the node, for engine.Value itself with a node and a
+ * float, int or bool x: an optimizer loop's stores, as cheap as a plain attribute's. Anything
+ * else takes Python's own path (a subclass's descriptors, the getset's checks). */
+static int value_setattro(PyObject *self, PyObject *name, PyObject *value) {
+    int grad = name == name_grad;
+    double x;
+    if ((grad || name == name_data) && value && Py_TYPE(self) == mg_value_type && AS_VALUE(self)->id >= 0
+        && mg_plain_number(value, &x) > 0) {
+        mg_id n = AS_VALUE(self)->id;
+        mg_block *b = mg_live_block(n);
+        (grad ? b->grad : b->data)[MG_OFF(n)] = x;
+        return 0;
+    }
+    PyErr_Clear();                          /* an int too large for a float: the path below says so */
+    return PyObject_GenericSetAttr(self, name, value);
+}
+
 static PyObject *get_id(PyObject *self, void *unused) {
     (void)unused;
     mg_id n = AS_VALUE(self)->id;
@@ -456,7 +475,7 @@ static PyMemberDef value_members[] = {
 /* The table's methods (filled in by mg_value_type_make) and the end marker. */
 PyMethodDef mg_value_methods[MG_OP_COUNT + 1];
 
-#define BASE_SLOTS 13
+#define BASE_SLOTS 14
 /* The type's slots, then the table's operators (mg_value_type_make), then the end marker. */
 static PyType_Slot value_slots[BASE_SLOTS + MG_OP_COUNT + 1] = {
     {Py_tp_doc, "The C half of micrograd_c's Value: a node of the arena and its hot operators."},
@@ -466,6 +485,7 @@ static PyType_Slot value_slots[BASE_SLOTS + MG_OP_COUNT + 1] = {
     {Py_tp_traverse, (void *)value_traverse},
     {Py_tp_clear, (void *)value_clear},
     {Py_tp_getset, mg_value_getset},
+    {Py_tp_setattro, (void *)value_setattro},
     {Py_tp_members, value_members},
     {Py_tp_methods, mg_value_methods},
     {Py_nb_power, (void *)value_pow},
@@ -548,6 +568,8 @@ static int from_table(void) {
 
 int mg_value_type_make(PyObject *module) {
     if (from_table()) return -1;
+    if (!name_data && !(name_data = PyUnicode_InternFromString("data"))) return -1;
+    if (!name_grad && !(name_grad = PyUnicode_InternFromString("grad"))) return -1;
     PyObject *type = PyType_FromSpec(&value_spec);
     if (!type) return -1;
     mg_set_ref((PyObject **)&mg_base_type, type);
