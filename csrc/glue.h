@@ -1,10 +1,12 @@
 /*
  * glue.h: what the files of the Python type glue share, and nothing else (not the cffi API).
  *
- * The glue is the layer between the core (arena.c, ops.c, nn.c) and Python objects, in five
+ * The glue is the layer between the core (arena.c, ops.c, nn.c) and Python objects, in seven
  * files, each a translation unit of its own, compiled by the cffi build against Python's
  * limited API into the module cffi generates; that glue holds the GIL through every call:
  *   value.c           Value's C base type: its storage, its operators and methods, _prev
+ *   compose_glue.c    -a, a - b and a / b, micrograd's compositions, as number slots
+ *   functional_glue.c micrograd_c.functional's ops (dot, softmax, ...), one C call each
  *   backward_glue.c   backward() as a sweep that stops for Python _backward callables
  *   nn_glue.c         an nn plan: a whole Neuron, Layer or MLP call as one C call
  *   optim_glue.c      ParamSet, the optimizers' C base
@@ -46,6 +48,8 @@ extern PyObject *mg_hook_binary;    /* (op, value, other, reflected) -> the op o
 extern PyObject *mg_hook_pow;       /* (value, k) -> value ** k for a k C leaves to Python */
 extern PyObject *mg_hook_raise;     /* status -> raises its exception */
 extern PyObject *mg_hook_tag;       /* op name -> the tag a custom node keeps */
+extern PyObject *mg_hook_sub;       /* (left, right) -> left - right as micrograd composes it */
+extern PyObject *mg_hook_div;       /* (left, right) -> left / right likewise */
 
 /* *slot = new reference o, dropping the old one (Py_XSETREF, which the limited API lacks). */
 static inline void mg_set_ref(PyObject **slot, PyObject *o) {
@@ -74,6 +78,9 @@ static inline int mg_built(mg_id id) {
 PyObject *mg_type_error(PyObject *exc, const char *fmt, PyObject *o);  /* fmt % type(o).__name__ */
 PyObject *mg_unbound(PyObject *self);           /* a Value without a node: AttributeError */
 mg_value *mg_new_value(void);                   /* an engine.Value without a node (runs Python) */
+mg_value *mg_result_of(PyObject *self, mg_id *a);   /* the result's Value, then self's node */
+PyObject *mg_finish(mg_value *out, mg_id id, int below);    /* out takes a builder's node */
+int mg_real(PyObject *o, double *x);            /* float(o) for a real number: 1; or -1 */
 void mg_attach(mg_value *v, mg_id id);          /* v, without a node, takes live node id */
 mg_value *mg_live_value_of(mg_id k);            /* node k's Value, unless none or one dying */
 int mg_plain_number(PyObject *o, double *x);    /* a float, int or bool: 1; other: 0; -1 */
@@ -82,9 +89,13 @@ extern PyMethodDef mg_value_functions[];        /* pow_named */
 extern PyMethodDef mg_value_methods[];          /* ValueBase's: the op table's methods */
 extern PyGetSetDef mg_value_getset[];           /* ValueBase's: data, grad, _prev, _id */
 
-/* --- the other files: their functions on _core, and ParamSet --- */
+/* --- the other files: their functions on _core, ValueBase's composed ops, and ParamSet --- */
+PyObject *mg_value_sub(PyObject *l, PyObject *r);   /* compose_glue.c: l - r */
+PyObject *mg_value_div(PyObject *l, PyObject *r);   /* l / r */
+PyObject *mg_value_neg(PyObject *self);             /* -self */
 extern PyMethodDef mg_backward_functions[];     /* backward_glue.c */
 extern PyMethodDef mg_nn_functions[];           /* nn_glue.c */
+extern PyMethodDef mg_functional_functions[];   /* functional_glue.c */
 int mg_optim_install(PyObject *module);         /* optim_glue.c: ParamSet; 0, or -1 */
 
 #endif

@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-PyObject *mg_hook_real, *mg_hook_binary, *mg_hook_pow, *mg_hook_raise, *mg_hook_tag;
+PyObject *mg_hook_real, *mg_hook_binary, *mg_hook_pow, *mg_hook_raise, *mg_hook_tag, *mg_hook_sub, *mg_hook_div;
 
 // ----------------------------------------------------------------------------
 // errors
@@ -38,17 +38,20 @@ PyObject *mg_unbound(PyObject *self) {
 // ----------------------------------------------------------------------------
 // the module's own functions
 
-/* install(value_class, real, binary, pow, raise_status, tag): what the ops make, and the hooks. */
+/* install(value_class, real, binary, pow, raise_status, tag, sub, div): what the ops make, and
+ * the hooks. */
 static PyObject *glue_install_hooks(PyObject *module, PyObject *args) {
     (void)module;
-    PyObject *cls, *hooks[5];
-    if (!PyArg_ParseTuple(args, "OOOOOO:install", &cls, &hooks[0], &hooks[1], &hooks[2], &hooks[3], &hooks[4]))
+    PyObject *cls, *hooks[7];
+    if (!PyArg_ParseTuple(args, "OOOOOOOO:install", &cls, &hooks[0], &hooks[1], &hooks[2], &hooks[3], &hooks[4],
+                          &hooks[5], &hooks[6]))
         return NULL;
     if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, mg_base_type)) {
         PyErr_SetString(PyExc_TypeError, "install: the class must be a subclass of ValueBase");
         return NULL;
     }
-    PyObject **slots[] = {&mg_hook_real, &mg_hook_binary, &mg_hook_pow, &mg_hook_raise, &mg_hook_tag};
+    PyObject **slots[] = {&mg_hook_real, &mg_hook_binary, &mg_hook_pow, &mg_hook_raise,
+                          &mg_hook_tag, &mg_hook_sub, &mg_hook_div};
     /* The methods and getsets again, as cls's own: CPython calls a method descriptor inline
      * only on an instance of exactly the class that holds it (3.11 to 3.13's specializer),
      * and checks a getset's instance by a walk over its bases unless it is of that class. */
@@ -64,7 +67,7 @@ static PyObject *glue_install_hooks(PyObject *module, PyObject *args) {
         Py_XDECREF(descr);
         if (failed) return NULL;
     }
-    for (int k = 0; k < 5; k++) mg_set_ref(slots[k], hooks[k]);
+    for (int k = 0; k < 7; k++) mg_set_ref(slots[k], hooks[k]);
     mg_set_ref((PyObject **)&mg_value_type, cls);
     Py_RETURN_NONE;
 }
@@ -85,7 +88,7 @@ static PyObject *glue_after_gc(PyObject *module, PyObject *args) {
 }
 
 static PyMethodDef module_functions[] = {
-    {"install", glue_install_hooks, METH_VARARGS, "install(Value, real, binary, pow, raise_status, tag)"},
+    {"install", glue_install_hooks, METH_VARARGS, "install(Value, real, binary, pow, raise_status, tag, sub, div)"},
     {"after_gc", glue_after_gc, METH_VARARGS, "after_gc(phase, info): gc.callbacks' hook"},
     {NULL, NULL, 0, NULL},
 };
@@ -125,6 +128,7 @@ int mg_glue_install(void) {
               || PyModule_AddFunctions(module, mg_value_functions)
               || PyModule_AddFunctions(module, mg_backward_functions)
               || PyModule_AddFunctions(module, mg_nn_functions)
+              || PyModule_AddFunctions(module, mg_functional_functions)
               || PyModule_AddFunctions(module, module_functions) || mg_optim_install(module);
     Py_XDECREF(module);
     if (failed) {

@@ -7,9 +7,7 @@
 
 #include <stdlib.h>
 
-#include "ops.h"
-
-#define DATA(n) (mg_live_block(n)->data[MG_OFF(n)])
+#include "fold.h"
 
 int mg_net_check(const mg_net *net) {
     for (uint32_t l = 0; l < net->nlayers; l++) {
@@ -51,32 +49,11 @@ mg_id mg_net_forward(const mg_net *net, const mg_id *x, const double *xk, uint32
     for (uint32_t l = 0; l < net->nlayers; l++) {
         const mg_layer *L = &net->layers[l];
         uint32_t m = l || nx > L->nin ? L->nin : nx;    /* zip stops at the shorter */
-        uint32_t per = l || !xk ? 2 : 3;                /* nodes an input adds: [leaf,] mul, add */
         mg_id *out = l + 1 == net->nlayers ? out_last : hidden[l & 1];
         for (uint32_t j = 0; j < L->nout; j++) {
-            const mg_id *wj = L->w + (size_t)j * L->nin;
-            mg_id act = L->b[j];
-            double sum = DATA(act);
-            for (uint32_t i = 0; i < m;) {
-                mg_block *w = mg_room(per);
-                if (!w) return MG_ERR(MG_NOMEM);
-                uint32_t fit = (MG_BLOCK - w->used) / per;
-                uint32_t end = m - i < fit ? m : i + fit;
-                for (; i < end; i++) {                  /* the inputs that fit in this block */
-                    mg_id xi = in[i];
-                    double xv, p;
-                    if (xi < 0) {                       /* a number: a leaf of its own, as Value(k) */
-                        xv = xk[i];
-                        xi = mg_push(w, MG_LEAF, xv, 0.0, -1, -1);
-                    } else {
-                        xv = DATA(xi);
-                    }
-                    mg_mul_forward(DATA(wj[i]), xv, 0.0, &p);
-                    mg_id prod = mg_push(w, MG_MUL, p, 0.0, wj[i], xi);
-                    mg_add_forward(sum, p, 0.0, &sum);
-                    act = mg_push(w, MG_ADD, sum, 0.0, act, prod);
-                }
-            }
+            mg_term act = {L->b[j], MG_DATA(L->b[j])};  /* sum((w * x ...), b): b first */
+            if (mg_fold_dot(&act, L->w + (size_t)j * L->nin, NULL, in, l ? NULL : xk, m)) return MG_ERR(MG_NOMEM);
+            double sum = act.x;
             int op = L->nonlin[j];
             if (op) {
                 mg_block *w = mg_room(1);
@@ -84,9 +61,9 @@ mg_id mg_net_forward(const mg_net *net, const mg_id *x, const double *xk, uint32
                 int st = op == MG_RELU ? mg_relu_forward(sum, 0.0, 0.0, &sum)  /* inline: the commonest */
                                        : mg_ops[op].forward(sum, 0.0, 0.0, &sum);
                 if (st != MG_OK) return MG_ERR(st);
-                act = mg_push(w, op, sum, 0.0, act, -1);
+                act.id = mg_push(w, op, sum, 0.0, act.id, -1);
             }
-            out[j] = act;
+            out[j] = act.id;
         }
         in = out;
     }

@@ -71,7 +71,7 @@ static int keep_kids(mg_value *v) {
 
 /* out, given node id, built on Values of which one has below set (below); or, for a failed
  * build, nothing and the build's exception. */
-static inline PyObject *finish(mg_value *out, mg_id id, int below) {
+PyObject *mg_finish(mg_value *out, mg_id id, int below) {
     if (!mg_built(id)) {
         Py_DECREF(out);
         return NULL;
@@ -121,7 +121,7 @@ int mg_plain_number(PyObject *o, double *x) {
 }
 
 /* 1 and *x = float(o) for a real number o; -1 with TypeError (or the conversion's error). */
-static int real(PyObject *o, double *x) {
+int mg_real(PyObject *o, double *x) {
     int plain = mg_plain_number(o, x);
     if (plain) return plain;
     /* a float subclass (NumPy's float64) is a real number: float(o), which is this call */
@@ -137,7 +137,7 @@ static int real(PyObject *o, double *x) {
 
 /* The Value an op on self will return, allocated before its node is made (design note 4),
  * and self's node, read after the allocation (which can run Python); NULL if either fails. */
-static mg_value *result_of(PyObject *self, mg_id *a) {
+mg_value *mg_result_of(PyObject *self, mg_id *a) {
     mg_value *out = mg_new_value();
     if (!out) return NULL;
     if ((*a = AS_VALUE(self)->id) < 0) {
@@ -156,12 +156,12 @@ static inline PyObject *binary(int op, int value_first, PyObject *l, PyObject *r
     int with_value = mg_is_value(other);
     double k = 0.0;
     if (!with_value) {                  /* a float subclass too (NumPy's float64), as real() */
-        int number = PyFloat_Check(other) ? real(other, &k) : mg_plain_number(other, &k);
+        int number = PyFloat_Check(other) ? mg_real(other, &k) : mg_plain_number(other, &k);
         if (number < 0) return NULL;
         if (!number) return PyObject_CallFunction(mg_hook_binary, "iOOi", op, self, other, self == r);
     }
     mg_id a, b = 0;
-    mg_value *out = result_of(self, &a);
+    mg_value *out = mg_result_of(self, &a);
     if (!out) return NULL;
     if (with_value && (b = AS_VALUE(other)->id) < 0) {
         Py_DECREF(out);
@@ -171,7 +171,7 @@ static inline PyObject *binary(int op, int value_first, PyObject *l, PyObject *r
     mg_id id = with_value                   ? mg_build(op, a, b, 0.0)
              : !value_first && self == r ? mg_build_k_first(op, k, a)
                                          : mg_build_k(op, a, k);
-    return finish(out, id, below);
+    return mg_finish(out, id, below);
 }
 
 /* self ** k: a float k, or an int a float holds exactly, here; any other k in Python (it
@@ -192,14 +192,14 @@ static PyObject *value_pow(PyObject *self, PyObject *k, PyObject *mod) {
         e = (double)n;
     }
     mg_id a;
-    mg_value *out = result_of(self, &a);
-    return out ? finish(out, mg_build(op, a, -1, e), AS_VALUE(self)->below) : NULL;
+    mg_value *out = mg_result_of(self, &a);
+    return out ? mg_finish(out, mg_build(op, a, -1, e), AS_VALUE(self)->below) : NULL;
 }
 
 static PyObject *unary(PyObject *self, int op) {
     mg_id a;
-    mg_value *out = result_of(self, &a);
-    return out ? finish(out, mg_build(op, a, -1, 0.0), AS_VALUE(self)->below) : NULL;
+    mg_value *out = mg_result_of(self, &a);
+    return out ? mg_finish(out, mg_build(op, a, -1, 0.0), AS_VALUE(self)->below) : NULL;
 }
 
 /* Each row's op as a method (unary: METH_NOARGS; binary: METH_O, which is also a number
@@ -277,7 +277,7 @@ static int value_init(PyObject *self, PyObject *args, PyObject *kwds) {
         return -1;
     }
     double x;
-    if (real(data, &x) < 0) return -1;
+    if (mg_real(data, &x) < 0) return -1;
     int has_children = children ? PyObject_IsTrue(children) : 0, has_op = op ? PyObject_IsTrue(op) : 0;
     if (has_children < 0 || has_op < 0) return -1;
     mg_id id;
@@ -347,7 +347,7 @@ static int set_field(PyObject *self, PyObject *value, int grad) {
         return -1;
     }
     double x;
-    if (real(value, &x) < 0) return -1;
+    if (mg_real(value, &x) < 0) return -1;
     mg_value *v = AS_VALUE(self);
     if (v->id < 0) {                    /* a leaf of this data, or of 0.0 under this grad */
         mg_id id = mg_build_leaf(grad ? 0.0 : x);
@@ -368,6 +368,25 @@ static int set_data(PyObject *self, PyObject *value, void *unused) {
 static int set_grad(PyObject *self, PyObject *value, void *unused) {
     (void)unused;
     return set_field(self, value, 1);
+}
+
+static PyObject *name_data, *name_grad;     /* "data" and "grad", interned as code's names are */
+
+/* v.data = x and v.grad = x straight to the node, for engine.Value itself with a node and a
+ * float, int or bool x: an optimizer loop's stores, as cheap as a plain attribute's. Anything
+ * else takes Python's own path (a subclass's descriptors, the getset's checks). */
+static int value_setattro(PyObject *self, PyObject *name, PyObject *value) {
+    int grad = name == name_grad;
+    double x;
+    if ((grad || name == name_data) && value && Py_TYPE(self) == mg_value_type && AS_VALUE(self)->id >= 0
+        && mg_plain_number(value, &x) > 0) {
+        mg_id n = AS_VALUE(self)->id;
+        mg_block *b = mg_live_block(n);
+        (grad ? b->grad : b->data)[MG_OFF(n)] = x;
+        return 0;
+    }
+    PyErr_Clear();                          /* an int too large for a float: the path below says so */
+    return PyObject_GenericSetAttr(self, name, value);
 }
 
 static PyObject *get_id(PyObject *self, void *unused) {
@@ -456,7 +475,7 @@ static PyMemberDef value_members[] = {
 /* The table's methods (filled in by mg_value_type_make) and the end marker. */
 PyMethodDef mg_value_methods[MG_OP_COUNT + 1];
 
-#define BASE_SLOTS 10
+#define BASE_SLOTS 14
 /* The type's slots, then the table's operators (mg_value_type_make), then the end marker. */
 static PyType_Slot value_slots[BASE_SLOTS + MG_OP_COUNT + 1] = {
     {Py_tp_doc, "The C half of micrograd_c's Value: a node of the arena and its hot operators."},
@@ -466,9 +485,13 @@ static PyType_Slot value_slots[BASE_SLOTS + MG_OP_COUNT + 1] = {
     {Py_tp_traverse, (void *)value_traverse},
     {Py_tp_clear, (void *)value_clear},
     {Py_tp_getset, mg_value_getset},
+    {Py_tp_setattro, (void *)value_setattro},
     {Py_tp_members, value_members},
     {Py_tp_methods, mg_value_methods},
     {Py_nb_power, (void *)value_pow},
+    {Py_nb_negative, (void *)mg_value_neg},
+    {Py_nb_subtract, (void *)mg_value_sub},
+    {Py_nb_true_divide, (void *)mg_value_div},
 };
 
 static PyType_Spec value_spec = {
@@ -487,8 +510,8 @@ static PyObject *glue_pow_named(PyObject *module, PyObject *args) {
     if (!PyArg_ParseTuple(args, "Oddd:pow_named", &self, &k, &k1, &tag)) return NULL;
     if (!mg_is_value(self)) return mg_type_error(PyExc_TypeError, "pow_named: not a Value: %U", self);
     mg_id a;
-    mg_value *out = result_of(self, &a);
-    return out ? finish(out, mg_build_named_pow(a, k, k1, tag), AS_VALUE(self)->below) : NULL;
+    mg_value *out = mg_result_of(self, &a);
+    return out ? mg_finish(out, mg_build_named_pow(a, k, k1, tag), AS_VALUE(self)->below) : NULL;
 }
 
 PyMethodDef mg_value_functions[] = {
@@ -497,17 +520,17 @@ PyMethodDef mg_value_functions[] = {
 };
 
 /* Row op's operator as a number slot of ValueBase, at *n of value_slots; -1 with ImportError
- * for an operator no slot takes, or one another row took. */
+ * for an operator no slot takes, or one taken (by another row, or by micrograd's - and /). */
 static int add_number_slot(int op, int *n) {
     for (size_t k = 0; k < sizeof number_slots / sizeof number_slots[0]; k++) {
         if (strcmp(mg_op_descs[op].symbol, number_slots[k].symbol)) continue;
-        for (int i = BASE_SLOTS; i < *n; i++)
+        for (int i = 0; i < *n; i++)
             if (value_slots[i].slot == number_slots[k].slot) goto taken;
         value_slots[(*n)++] = (PyType_Slot){number_slots[k].slot, (void *)binary_fn[op]};
         return 0;
     }
 taken:
-    PyErr_Format(PyExc_ImportError, "op table row %s: operator '%s' is not one a row can take (+ - * /, each once)",
+    PyErr_Format(PyExc_ImportError, "op table row %s: operator '%s' is not one a row can take (+ or *, or another row's)",
                  mg_op_descs[op].key, mg_op_descs[op].symbol);
     return -1;
 }
@@ -545,6 +568,8 @@ static int from_table(void) {
 
 int mg_value_type_make(PyObject *module) {
     if (from_table()) return -1;
+    if (!name_data && !(name_data = PyUnicode_InternFromString("data"))) return -1;
+    if (!name_grad && !(name_grad = PyUnicode_InternFromString("grad"))) return -1;
     PyObject *type = PyType_FromSpec(&value_spec);
     if (!type) return -1;
     mg_set_ref((PyObject **)&mg_base_type, type);

@@ -2,7 +2,7 @@
 
 setuptools runs this file (setup.py names it in cffi_modules) before the package exists, so it
 imports only cffi and the standard library, and finds csrc/ next to the package. The header is the cdef: the C
-API is declared once, in csrc/micrograd.h. The core (arena.c, ops.c, nn.c) is portable C11;
+API is declared once, in csrc/micrograd.h. The core (arena.c, ops.c, nn.c, compose.c) is portable C11;
 the Python type glue (value.c and the others csrc/glue.h lists) is compiled with it into the
 module cffi generates, all against Python's limited API.
 """
@@ -13,9 +13,10 @@ from cffi import FFI
 
 # setuptools wants paths relative to setup.py's directory, where it runs this file from.
 CSRC = os.path.relpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "csrc"))
-CORE = ["arena.c", "ops.c", "nn.c"]
+CORE = ["arena.c", "ops.c", "nn.c", "compose.c"]
 # the Python type glue (csrc/glue.h lists what each file does), against Python's limited API
-GLUE_FILES = ["value.c", "backward_glue.c", "nn_glue.c", "optim_glue.c", "module.c"]
+GLUE_FILES = ["value.c", "compose_glue.c", "functional_glue.c", "backward_glue.c", "nn_glue.c", "optim_glue.c",
+              "module.c"]
 
 # Every call into the core is short and the core keeps no locks of its own: the glue holds the
 # GIL for the whole call, which is what makes the core safe under Python threads (design note

@@ -14,8 +14,8 @@ from typing import Any, Callable, Optional, Protocol
 
 from micrograd_c._glue import OP, OPS, ValueBase, core, lib
 
-__all__ = ["METHOD_OP", "Real", "array_op", "as_operand", "binary", "is_array", "number",
-           "op_name", "power", "real", "tag"]
+__all__ = ["METHOD_OP", "Real", "array_op", "as_operand", "binary", "divide", "is_array", "number",
+           "op_name", "power", "real", "subtract", "tag"]
 
 
 class Real(Protocol):
@@ -102,6 +102,25 @@ def binary(op: int, value: ValueBase, other: Any, reflected: bool) -> Any:
     if is_array(other):
         return array_op(ufunc, other, value) if value_first or reflected else array_op(ufunc, value, other)
     return NotImplemented
+
+
+def subtract(left: Any, right: Any) -> Any:
+    """left - right as micrograd composes it, left + (-right), for what C leaves to Python (a
+    subclass of Value, whose own + and * must run; a Value with a Python _backward below it;
+    operands other than Values and plain numbers). A NumPy array goes elementwise."""
+    if not isinstance(left, ValueBase) and is_array(left):
+        return array_op("subtract", left, right)
+    return left + (-right)
+
+
+def divide(left: Any, right: Any) -> Any:
+    """left / right as micrograd composes it, left * right**-1, for what C leaves to Python;
+    a number divisor as a float (as_operand), so that k**-1 is Python's float pow."""
+    if isinstance(left, ValueBase):
+        return left * as_operand(right) ** -1
+    if is_array(left):
+        return array_op("true_divide", left, right)
+    return left * right ** -1
 
 
 def power(value: ValueBase, k: Any) -> ValueBase:

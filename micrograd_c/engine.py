@@ -22,8 +22,9 @@ class Value(ValueBase):
     From the C base: Value(data, _children=(), _op='', label=''); `data` and `grad` (always
     floats); `_prev`, a set of the children's Values (the user's own objects where they
     exist, the same objects on every access while anything holds them; a new set each time);
-    `a + b` and `a * b` with a Value or a number on either side; `a ** k` for a number k; and
-    a method for each op of the table that has one (csrc/ops.h: relu(), tanh(), ...). Operands
+    `a + b`, `a - b`, `a * b` and `a / b` with a Value or a number on either side, and `-a`;
+    `a ** k` for a number k; and a method for each op of the table that has one (csrc/ops.h:
+    relu(), tanh(), ...). Operands
     C leaves to Python (NumPy arrays, other number types, a pow's odd exponents) go through
     micrograd_c._pypath. Their types: micrograd_c/_core.pyi.
     """
@@ -32,24 +33,10 @@ class Value(ValueBase):
     label = ""
     __array_priority__ = 1000.0     # NumPy scalars and arrays leave `np.float64(2) * v` to Value
 
-    def __neg__(self) -> Value:  # -self
-        return self * -1
-
-    def __sub__(self, other: Value | Real) -> Value:  # self - other
-        return self + (-other)
-
-    def __rsub__(self, other: Real) -> Value:  # other - self
-        if _pypath.is_array(other):
-            return _pypath.array_op("subtract", other, self)  # type: ignore[no-any-return]
-        return other + (-self)
-
-    def __truediv__(self, other: Value | Real) -> Value:  # self / other
-        return self * _pypath.as_operand(other)**-1
-
-    def __rtruediv__(self, other: Real) -> Value:  # other / self
-        if _pypath.is_array(other):
-            return _pypath.array_op("true_divide", other, self)  # type: ignore[no-any-return]
-        return other * self**-1
+    # micrograd's compositions, built in C as it writes them (csrc/compose.c), with the same
+    # nodes: -self is self * -1; self - other is self + (-other); other - self is other +
+    # (-self); self / other is self * other**-1; other / self is other * self**-1. What C
+    # leaves to Python runs them here: micrograd_c._pypath.subtract and divide.
 
     def backward(self) -> None:
         """Sets this node's grad to 1 and adds d(self)/d(node) into every node it reaches, in
@@ -95,4 +82,5 @@ def _restore(cls: type[Value], data: float, grad: float, state: dict[str, Any]) 
 
 _sweep = core.backward
 
-core.install(Value, _pypath.real, _pypath.binary, _pypath.power, raise_status, _pypath.tag)
+core.install(Value, _pypath.real, _pypath.binary, _pypath.power, raise_status, _pypath.tag,
+             _pypath.subtract, _pypath.divide)
