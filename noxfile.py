@@ -384,7 +384,15 @@ def format(session):
 # builds with): a current clang that brings every target's C library headers, from the
 # package index, where Debian's clang would be an older one and a second install.
 CORE = ("arena.c", "ops.c", "nn.c", "compose.c", "optim.h")  # a header alone: its inline functions go unused
-GLUE = ("value.c", "compose_glue.c", "functional_glue.c", "backward_glue.c", "nn_glue.c", "optim_glue.c", "module.c")
+GLUE = (
+    "value.c",
+    "compose_glue.c",
+    "functional_glue.c",
+    "backward_glue.c",
+    "nn_glue.c",
+    "optim_glue.c",
+    "module.c",
+)
 TARGETS = (
     "aarch64-linux-gnu.2.17 x86_64-linux-musl aarch64-linux-musl "
     "x86_64-windows-gnu aarch64-macos x86_64-macos"

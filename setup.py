@@ -10,8 +10,10 @@ from setuptools import setup
 from setuptools.command.build_ext import build_ext
 from setuptools.errors import CompileError, PlatformError
 
-WHEELS = ("CPython 3.9 to 3.13 on Linux (x86_64 and aarch64, glibc 2.17+ or musl), macOS "
-          "(x86_64 and arm64) and Windows (AMD64)")
+WHEELS = (
+    "CPython 3.9 to 3.13 on Linux (x86_64 and aarch64, glibc 2.17+ or musl), macOS "
+    "(x86_64 and arm64) and Windows (AMD64)"
+)
 
 INSTALL_COMPILER = """\
   Debian, Ubuntu:  sudo apt install gcc python3-dev
@@ -31,7 +33,8 @@ def build_failure(what):
         f"and its core is C. Either install a C compiler and Python's headers:\n"
         f"{INSTALL_COMPILER}\n"
         f"or install a wheel on a platform that has one ({WHEELS}):\n"
-        f"  pip install --only-binary micrograd_c micrograd_c")
+        f"  pip install --only-binary micrograd_c micrograd_c"
+    )
 
 
 class BuildExt(build_ext):
@@ -43,7 +46,7 @@ class BuildExt(build_ext):
             raise build_failure(f"Python's C headers are not installed (no Python.h in {headers})")
         try:
             super().build_extension(ext)
-        except PlatformError as exc:        # MSVC not found
+        except PlatformError as exc:  # MSVC not found
             raise build_failure(f"no C compiler found ({exc})") from exc
         except CompileError:
             cc = getattr(self.compiler, "compiler_so", None)

@@ -7,21 +7,22 @@ Engines (the fixture's ids):
 Each benchmark names its group, so `--benchmark-group-by=group` prints the engines of
 one measurement in one table.
 """
+
 import gc
 import os
 from dataclasses import dataclass
 
 # NumPy's BLAS threads would spin beside the timed code on a small machine; nothing here needs them
-os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import pytest
 
 from micrograd_c.demo import load_engine
 
 ENGINES = {  # fixture id: (package, collector on during the timed call)
-    'micrograd': ('micrograd', True),
-    'micrograd-nogc': ('micrograd', False),
-    'micrograd_c': ('micrograd_c', True),
+    "micrograd": ("micrograd", True),
+    "micrograd-nogc": ("micrograd", False),
+    "micrograd_c": ("micrograd_c", True),
 }
 
 
@@ -35,7 +36,7 @@ class Engine:
 
     @property
     def is_micrograd(self):
-        return self.package == 'micrograd'
+        return self.package == "micrograd"
 
     def measure(self, benchmark, group, target, *args, **pedantic):
         """Time target(*args) in `group`: benchmark(...), or benchmark.pedantic(...) when
@@ -60,5 +61,5 @@ def engine(request):
     try:
         Value, MLP = load_engine(package)
     except ImportError as exc:
-        pytest.skip(f'{package} is not importable: {exc}')
+        pytest.skip(f"{package} is not importable: {exc}")
     return Engine(request.param, package, gc_enabled, Value, MLP)

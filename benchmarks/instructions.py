@@ -10,6 +10,7 @@ N1 and then N2 iterations; the difference over N2 - N1 is the cost of one iterat
 same for an empty loop body is subtracted. micrograd's cases run with its garbage collector on
 and with gc.disable(). Needs valgrind, and micrograd 0.1.0 for its columns.
 """
+
 import argparse
 import datetime
 import inspect
@@ -23,7 +24,8 @@ import tempfile
 
 # this file's folder is first on sys.path when it is run
 from conftest import ENGINES
-from run import ENGINES as COLUMNS, HEADERS, format_count
+from run import ENGINES as COLUMNS
+from run import HEADERS, format_count
 from test_bench import walk
 
 SETUP = {
@@ -31,29 +33,40 @@ SETUP = {
     "micrograd": "from micrograd.engine import Value",
 }
 
-MLP_SETUP = ("from %s.nn import MLP; model = MLP(2, [16, 16, 1]); other = MLP(1, [1]); "
-             "xs = [Value(0.5), Value(-1.5)]")
+MLP_SETUP = (
+    "from %s.nn import MLP; model = MLP(2, [16, 16, 1]); other = MLP(1, [1]); xs = [Value(0.5), Value(-1.5)]"
+)
 
 # the walk of test_bench.py's 'trace a 100k-node graph' (trace_graph.ipynb's trace, as a loop)
-WALK_SETUP = "import gc\n" + inspect.getsource(walk) + """
+WALK_SETUP = (
+    "import gc\n"
+    + inspect.getsource(walk)
+    + """
 def fresh():
     root = sum(Value(0.5 * i) * Value(1.0 - i) for i in range(25_000))
     gc.collect()
     return root
 """
+)
 
 # demo.ipynb's training step, as `python -m micrograd_c.demo` runs it, after a few steps (the
 # first ones map the arena's pages): counted over a few loops only
-DEMO_SETUP = ("from micrograd_c.demo import load_engine, setup, train_step\n"
-              "model, loss = setup(*load_engine('%s'))\n"
-              "for k in range(4): train_step(model, loss, k)")
+DEMO_SETUP = (
+    "from micrograd_c.demo import load_engine, setup, train_step\n"
+    "model, loss = setup(*load_engine('%s'))\n"
+    "for k in range(4): train_step(model, loss, k)"
+)
 STEPS = [("demo training step", DEMO_SETUP, "train_step(model, loss, 5)")]
 
 # cases counted per node of a fresh 100k-node graph, its build's cost (the second statement)
 # taken off: (name, setup, statement, baseline), a few loops only
 PER_NODE = [
-    ("trace a fresh 100k-node graph, then drop the sets (per node)", WALK_SETUP,
-     "root = fresh(); r = walk(root); del r, root", "root = fresh(); del root"),
+    (
+        "trace a fresh 100k-node graph, then drop the sets (per node)",
+        WALK_SETUP,
+        "root = fresh(); r = walk(root); del r, root",
+        "root = fresh(); del root",
+    ),
 ]
 
 # (name, setup, statement): the statement is the loop body, `x = ...` so results are dropped
@@ -88,7 +101,10 @@ def count(code):
         out = os.path.join(tmp, "cg.out")
         proc = subprocess.run(
             ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, sys.executable, "-c", code],
-            capture_output=True, text=True, env=env)
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         if proc.returncode:
             raise RuntimeError(proc.stderr[-2000:])
         m = re.search(r"Collected : (\d+)", proc.stderr)
@@ -113,10 +129,11 @@ def main(argv=None):
     engines = ["micrograd_c"] if args.quick else list(ENGINES)
     # (name, per, setup, statement, baseline, loops, items): a count is the statement's over
     # the baseline's, per iteration, divided by the items an iteration handles
-    cases = ([(name, "op", setup, stmt, "pass", loops, 1) for name, setup, stmt in CASES]
-             + [(name, "step", setup, stmt, "pass", (1, 3), 1) for name, setup, stmt in STEPS]
-             + [(name, "node", setup, stmt, baseline, (1, 3), 100_000)
-                for name, setup, stmt, baseline in PER_NODE])
+    cases = (
+        [(name, "op", setup, stmt, "pass", loops, 1) for name, setup, stmt in CASES]
+        + [(name, "step", setup, stmt, "pass", (1, 3), 1) for name, setup, stmt in STEPS]
+        + [(name, "node", setup, stmt, baseline, (1, 3), 100_000) for name, setup, stmt, baseline in PER_NODE]
+    )
     rows = []
     print("| case | per | %s |" % " | ".join(HEADERS))
     print("|---" * (2 + len(HEADERS)) + "|")
@@ -127,17 +144,24 @@ def main(argv=None):
         for engine in engines:
             package, gc_enabled = ENGINES[engine]
             if package == "micrograd" and "tanh" in stmt:
-                continue    # micrograd 0.1.0 has no tanh
-            counts[engine] = (per_iteration(package, setup, stmt, not gc_enabled, n1, n2)
-                              - per_iteration(package, setup, baseline, not gc_enabled, n1, n2)) / items
+                continue  # micrograd 0.1.0 has no tanh
+            counts[engine] = (
+                per_iteration(package, setup, stmt, not gc_enabled, n1, n2)
+                - per_iteration(package, setup, baseline, not gc_enabled, n1, n2)
+            ) / items
         rows.append({"case": name, "per": per, "counts": counts})
         cells = [format_count(counts[e], per) if e in counts else "-" for e in COLUMNS]
         print("| %s | %s | %s |" % (name, per, " | ".join(cells)), flush=True)
     if args.json:
         valgrind = subprocess.run(["valgrind", "--version"], capture_output=True, text=True).stdout.strip()
         python = "%s %s" % (platform.python_implementation(), platform.python_version())
-        saved = {"valgrind": valgrind, "python": python, "date": datetime.date.today().isoformat(),
-                 "quick": args.quick, "rows": rows}
+        saved = {
+            "valgrind": valgrind,
+            "python": python,
+            "date": datetime.date.today().isoformat(),
+            "quick": args.quick,
+            "rows": rows,
+        }
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:
             json.dump(saved, f, indent=1)

@@ -15,6 +15,7 @@ docs/benchmarks.md is written here, so the file is never edited by hand; the REA
 are the text between its `<!-- begin: benchmarks/run.py ... -->` and `<!-- end: ... -->` lines.
 Needs pip install "micrograd_c[bench]".
 """
+
 import argparse
 import importlib.util
 import json
@@ -25,46 +26,56 @@ import tempfile
 import textwrap
 from dataclasses import dataclass
 
-ENGINES = ('micrograd', 'micrograd-nogc', 'micrograd_c')  # conftest.py's engine ids
-VERSUS = {'micrograd': 'vs micrograd, gc on', 'micrograd-nogc': 'vs micrograd, gc.disable()'}
-HEADERS = ('micrograd', 'micrograd, `gc.disable()`', 'micrograd_c')  # ENGINES', in markdown
-BENCHMARKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'test_bench.py')
-COMMAND = 'python benchmarks/run.py'
+ENGINES = ("micrograd", "micrograd-nogc", "micrograd_c")  # conftest.py's engine ids
+VERSUS = {"micrograd": "vs micrograd, gc on", "micrograd-nogc": "vs micrograd, gc.disable()"}
+HEADERS = ("micrograd", "micrograd, `gc.disable()`", "micrograd_c")  # ENGINES', in markdown
+BENCHMARKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_bench.py")
+COMMAND = "python benchmarks/run.py"
 # absolute, as the README is also the package's page on PyPI, where a relative link leads nowhere
-DOCS_URL = 'https://github.com/micrograd-c/micrograd_c/blob/main/docs/benchmarks.md'
+DOCS_URL = "https://github.com/micrograd-c/micrograd_c/blob/main/docs/benchmarks.md"
 
 # The groups of test_bench.py and cases of instructions.py that the README and the notes name
 # (test_run.py checks that each is there, so a rename cannot drop a note unseen).
-ADD = 'build a + b'
-READ = 'read v.data'
-TRACE = 'trace a 100k-node graph'
-MLP = 'MLP(2, [16, 16, 1]) call'
+ADD = "build a + b"
+READ = "read v.data"
+TRACE = "trace a 100k-node graph"
+MLP = "MLP(2, [16, 16, 1]) call"
 MLP_TANH = 'MLP call, activation="tanh"'
 MLP_SIGMOID = 'MLP call, activation="sigmoid"'
-SGD_LIST = 'SGD step + zero_grad, 337 parameters (micrograd: loops over a list)'
+SGD_LIST = "SGD step + zero_grad, 337 parameters (micrograd: loops over a list)"
 SGD_DEMO = "SGD step + zero_grad, 337 parameters (micrograd: the demo's loops)"
-MEMORY = 'memory per node'
-BACKWARD = 'backward (demo loss graph)'
-STEP = 'demo step (forward, zero_grad, backward, update)'
+MEMORY = "memory per node"
+BACKWARD = "backward (demo loss graph)"
+STEP = "demo step (forward, zero_grad, backward, update)"
 README_GROUPS = (ADD, READ, TRACE, MLP, SGD_DEMO, MEMORY, BACKWARD, STEP)
-READ_CASE = 'v.data'
+READ_CASE = "v.data"
 SGD_PARAMETERS = 337
 
 
 # -----------------------------------------------------------------------------
 # running the benchmarks
 
+
 def run_benchmarks(path, pytest_args):
     """Run pytest on `path` in this interpreter: returns the parsed JSON report."""
     import pytest
 
-    fd, out = tempfile.mkstemp(suffix='.json')
+    fd, out = tempfile.mkstemp(suffix=".json")
     os.close(fd)
     try:
-        status = pytest.main([path, '-q', '-p', 'no:cacheprovider', '--benchmark-group-by=group',
-                              f'--benchmark-json={out}', *pytest_args])
+        status = pytest.main(
+            [
+                path,
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--benchmark-group-by=group",
+                f"--benchmark-json={out}",
+                *pytest_args,
+            ]
+        )
         if status != 0:
-            sys.exit(f'pytest exited with status {status}')
+            sys.exit(f"pytest exited with status {status}")
         with open(out) as f:
             return json.load(f)
     finally:
@@ -74,95 +85,97 @@ def run_benchmarks(path, pytest_args):
 # -----------------------------------------------------------------------------
 # the report: one row per group
 
+
 @dataclass
 class Row:
     group: str
-    per: str        # what a value is per: 'op', 'node' or 'call'
-    unit: str       # 's' or 'B'
-    values: dict    # engine: seconds or bytes
-    info: dict      # engine: the benchmark's extra_info
+    per: str  # what a value is per: 'op', 'node' or 'call'
+    unit: str  # 's' or 'B'
+    values: dict  # engine: seconds or bytes
+    info: dict  # engine: the benchmark's extra_info
 
     def ratio(self, engine):
         """engine's value over micrograd_c's, or None where one of them is missing."""
-        c = self.values.get('micrograd_c')
+        c = self.values.get("micrograd_c")
         return self.values[engine] / c if c and engine in self.values else None
 
     def show(self, engine):
         """engine's value as text: '1.37 us', '43 B', or '-' where it did not run."""
         if engine not in self.values:
-            return '-'
-        return format_bytes(self.values[engine]) if self.unit == 'B' else format_time(self.values[engine])
+            return "-"
+        return format_bytes(self.values[engine]) if self.unit == "B" else format_time(self.values[engine])
 
     def cells(self):
         """Each engine's value as text, then the two ratios."""
-        ratios = [format_ratio(r) if r else '-' for r in map(self.ratio, VERSUS)]
+        ratios = [format_ratio(r) if r else "-" for r in map(self.ratio, VERSUS)]
         return [self.group, self.per, *map(self.show, ENGINES), *ratios]
 
 
 def measure(bench):
     """(value, per, unit) of one benchmark: the median of a call, or what extra_info holds
     per op or per node in its place (a time, or a graph's bytes per node)."""
-    info = bench['extra_info']
-    if 'bytes_per_node' in info:
-        return info['bytes_per_node'], 'node', 'B'
-    for key in ('ns_per_op', 'ns_per_node'):
+    info = bench["extra_info"]
+    if "bytes_per_node" in info:
+        return info["bytes_per_node"], "node", "B"
+    for key in ("ns_per_op", "ns_per_node"):
         if key in info:
-            return info[key] * 1e-9, key[len('ns_per_'):], 's'
-    return bench['stats']['median'], 'call', 's'
+            return info[key] * 1e-9, key[len("ns_per_") :], "s"
+    return bench["stats"]["median"], "call", "s"
 
 
 def rows(report):
     """The report's groups, in the order of their first benchmark."""
     groups = {}
-    for bench in report['benchmarks']:
+    for bench in report["benchmarks"]:
         value, per, unit = measure(bench)
-        row = groups.setdefault(bench['group'], Row(bench['group'], per, unit, {}, {}))
-        engine = bench['params']['engine']
+        row = groups.setdefault(bench["group"], Row(bench["group"], per, unit, {}, {}))
+        engine = bench["params"]["engine"]
         row.values[engine] = value
-        row.info[engine] = bench['extra_info']
+        row.info[engine] = bench["extra_info"]
     return list(groups.values())
 
 
 def format_time(s):
-    for unit, scale in (('s', 1), ('ms', 1e-3), ('us', 1e-6)):
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("us", 1e-6)):
         if s >= scale:
-            return f'{s / scale:.3g} {unit}'
-    return f'{s * 1e9:.3g} ns'
+            return f"{s / scale:.3g} {unit}"
+    return f"{s * 1e9:.3g} ns"
 
 
 def format_bytes(b):
-    return f'{b:.0f} B'
+    return f"{b:.0f} B"
 
 
 def format_ratio(r):
     if r >= 100:
-        return f'{r:.0f}x'
-    return f'{r:.1f}x' if r >= 1 else f'{r:.2f}x'  # below 1, micrograd_c is the slower
+        return f"{r:.0f}x"
+    return f"{r:.1f}x" if r >= 1 else f"{r:.2f}x"  # below 1, micrograd_c is the slower
 
 
 def format_count(n, per):
     """An instruction count: millions for a whole step, else every instruction."""
-    return f'{n / 1e6:,.2f} M' if per == 'step' else f'{n:,.0f}'
+    return f"{n / 1e6:,.2f} M" if per == "step" else f"{n:,.0f}"
 
 
 def table(report):
     """Lines of text: per group, each engine's value and micrograd's over micrograd_c's."""
-    lines = [['group', 'per', *ENGINES, 'micrograd / c', 'nogc / c']]
+    lines = [["group", "per", *ENGINES, "micrograd / c", "nogc / c"]]
     lines += [row.cells() for row in rows(report)]
     widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
-    return ['  '.join(cell.ljust(w) if i == 0 else cell.rjust(w)
-                      for i, (cell, w) in enumerate(zip(line, widths)))
-            for line in lines]
+    return [
+        "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths)))
+        for line in lines
+    ]
 
 
 def machine(report):
     """'AMD EPYC (2 CPUs, a virtual machine), CPython 3.11.7', from the report's machine_info."""
-    info = report.get('machine_info', {})
-    cpu = info.get('cpu', {})
-    what = [f"{cpu['count']} CPUs"] if cpu.get('count') else []
-    if 'hypervisor' in cpu.get('flags', ()):
-        what.append('a virtual machine')
-    name = cpu.get('brand_raw') or info.get('machine') or 'an unknown CPU'
+    info = report.get("machine_info", {})
+    cpu = info.get("cpu", {})
+    what = [f"{cpu['count']} CPUs"] if cpu.get("count") else []
+    if "hypervisor" in cpu.get("flags", ()):
+        what.append("a virtual machine")
+    name = cpu.get("brand_raw") or info.get("machine") or "an unknown CPU"
     if what:
         name += f" ({', '.join(what)})"
     return f"{name}, {info.get('python_implementation', 'Python')} {info.get('python_version', '')}".rstrip()
@@ -170,52 +183,53 @@ def machine(report):
 
 def date(report):
     """The day the run started (pytest-benchmark's datetime, UTC), or 'an unknown date'."""
-    return report.get('datetime', '')[:10] or 'an unknown date'
+    return report.get("datetime", "")[:10] or "an unknown date"
 
 
 def commit(report):
     """'commit 0123456789', the run's git commit, with a warning where the tree had changes."""
-    info = report.get('commit_info', {})
-    if not info.get('id'):
-        return 'no git commit'
-    return f"commit {info['id'][:10]}" + (' with uncommitted changes' if info.get('dirty') else '')
+    info = report.get("commit_info", {})
+    if not info.get("id"):
+        return "no git commit"
+    return f"commit {info['id'][:10]}" + (" with uncommitted changes" if info.get("dirty") else "")
 
 
 # -----------------------------------------------------------------------------
 # the markdown: docs/benchmarks.md and the README's figures
 
+
 def escape(text):
     """text as markdown shows it literally (a group name in a table cell)."""
-    return re.sub(r'([\\`*_|\[\]])', r'\\\1', text).replace('<', '&lt;')
+    return re.sub(r"([\\`*_|\[\]])", r"\\\1", text).replace("<", "&lt;")
 
 
 def paragraph(text):
     """text as one paragraph of lines up to 100 columns, never broken inside a code span, a
     link or between a number and its unit."""
-    spans = r'`[^`]*`|\[[^]]*\]\([^)]*\)'   # code spans and links
-    text = re.sub(spans, lambda m: m.group().replace(' ', '\0'), ' '.join(text.split()))
-    text = re.sub(r'(\d) (?=[a-zA-Z])', '\\1\0', text)
-    return textwrap.fill(text, 100, break_long_words=False, break_on_hyphens=False).replace('\0', ' ')
+    spans = r"`[^`]*`|\[[^]]*\]\([^)]*\)"  # code spans and links
+    text = re.sub(spans, lambda m: m.group().replace(" ", "\0"), " ".join(text.split()))
+    text = re.sub(r"(\d) (?=[a-zA-Z])", "\\1\0", text)
+    return textwrap.fill(text, 100, break_long_words=False, break_on_hyphens=False).replace("\0", " ")
 
 
 def markdown_table(header, lines):
     """A markdown table: the first two columns (a name, what a figure is per) left-aligned,
     the figures right-aligned."""
-    out = ['| ' + ' | '.join(header) + ' |', '|---|---' + '|---:' * (len(header) - 2) + '|']
-    return out + ['| ' + ' | '.join(line) + ' |' for line in lines]
+    out = ["| " + " | ".join(header) + " |", "|---|---" + "|---:" * (len(header) - 2) + "|"]
+    return out + ["| " + " | ".join(line) + " |" for line in lines]
 
 
 def times_table(all_rows):
-    header = ['group', 'per', *HEADERS, VERSUS['micrograd'], VERSUS['micrograd-nogc']]
+    header = ["group", "per", *HEADERS, VERSUS["micrograd"], VERSUS["micrograd-nogc"]]
     return markdown_table(header, [[escape(row.group), *row.cells()[1:]] for row in all_rows])
 
 
 def instructions_table(counts):
     def cells(row):
-        shown = [format_count(row['counts'][e], row['per']) if e in row['counts'] else '-' for e in ENGINES]
-        return [escape(row['case']), row['per'], *shown]
+        shown = [format_count(row["counts"][e], row["per"]) if e in row["counts"] else "-" for e in ENGINES]
+        return [escape(row["case"]), row["per"], *shown]
 
-    return markdown_table(['case', 'per', *HEADERS], [cells(row) for row in counts['rows']])
+    return markdown_table(["case", "per", *HEADERS], [cells(row) for row in counts["rows"]])
 
 
 def headline(by, report):
@@ -223,54 +237,60 @@ def headline(by, report):
     step, add, back, mem = by[STEP], by[ADD], by[BACKWARD], by[MEMORY]
     return paragraph(f"""
         Speed against micrograd 0.1.0, from one run of `{COMMAND}` on {machine(report)}, {date(report)}:
-        demo.ipynb's training step takes {step.show('micrograd_c')}, against {step.show('micrograd')}
-        for micrograd as users run it ({format_ratio(step.ratio('micrograd'))}) and
-        {step.show('micrograd-nogc')} with `gc.disable()` ({format_ratio(step.ratio('micrograd-nogc'))});
-        `a + b` is {format_ratio(add.ratio('micrograd'))} faster; `backward()` costs
-        {back.show('micrograd_c')} a node ({format_ratio(back.ratio('micrograd'))}); a node of the demo's
-        graph takes {mem.show('micrograd_c')} (micrograd: {mem.show('micrograd')}).
+        demo.ipynb's training step takes {step.show("micrograd_c")}, against {step.show("micrograd")}
+        for micrograd as users run it ({format_ratio(step.ratio("micrograd"))}) and
+        {step.show("micrograd-nogc")} with `gc.disable()` ({format_ratio(step.ratio("micrograd-nogc"))});
+        `a + b` is {format_ratio(add.ratio("micrograd"))} faster; `backward()` costs
+        {back.show("micrograd_c")} a node ({format_ratio(back.ratio("micrograd"))}); a node of the demo's
+        graph takes {mem.show("micrograd_c")} (micrograd: {mem.show("micrograd")}).
         [Every figure, notes on them and a chart]({DOCS_URL}).""")
 
 
 def readme_table(by):
-    return '\n'.join(times_table([by[group] for group in README_GROUPS]))
+    return "\n".join(times_table([by[group] for group in README_GROUPS]))
 
 
 # Notes on the figures: each a function of the rows by group and the instruction counts by
 # case, written under the table. A note whose group did not run (KeyError) is left out.
 
+
 def note_noise(by, cases):
-    steady = ' The instruction counts below do not move with it.' if cases else ''
-    return """On a shared or virtual machine, single ops and micrograd's own demo step move
-        noticeably from run to run: compare the ratios of one run, not times across runs.""" + steady
+    steady = " The instruction counts below do not move with it." if cases else ""
+    return (
+        """On a shared or virtual machine, single ops and micrograd's own demo step move
+        noticeably from run to run: compare the ratios of one run, not times across runs."""
+        + steady
+    )
 
 
 def note_step(by, cases):
     step = by[STEP]
     return f"""**The demo step** is `python -m micrograd_c.demo`'s training step on demo.ipynb's moons:
         forward, `zero_grad`, `backward()` and the SGD update. micrograd_c's
-        {step.show('micrograd_c')} is the median of the demo's 100 steps, the steady step the demo
+        {step.show("micrograd_c")} is the median of the demo's 100 steps, the steady step the demo
         prints (its first few steps map the arena's pages); micrograd's, of fewer steps."""
 
 
 def note_memory(by, cases):
     mem = by[MEMORY]
-    c, m = mem.info['micrograd_c'], mem.info['micrograd']
-    return f"""**Memory**: the demo's loss graph ({c['nodes']:,} nodes) takes {c['c_bytes']:,} bytes
-        of C arena and {c['python_bytes']:,} of Python heap (tracemalloc) on micrograd_c,
-        {mem.show('micrograd_c')} a node; on micrograd, {m['python_bytes']:,} bytes of Python
-        objects, {mem.show('micrograd')} a node."""
+    c, m = mem.info["micrograd_c"], mem.info["micrograd"]
+    return f"""**Memory**: the demo's loss graph ({c["nodes"]:,} nodes) takes {c["c_bytes"]:,} bytes
+        of C arena and {c["python_bytes"]:,} of Python heap (tracemalloc) on micrograd_c,
+        {mem.show("micrograd_c")} a node; on micrograd, {m["python_bytes"]:,} bytes of Python
+        objects, {mem.show("micrograd")} a node."""
 
 
 def note_read(by, cases):
     read = by[READ]
-    counted = ''
-    if READ_CASE in cases and {'micrograd', 'micrograd_c'} <= cases[READ_CASE]['counts'].keys():
-        n = cases[READ_CASE]['counts']
-        counted = (f" ({format_count(n['micrograd_c'], 'op')} instructions against "
-                   f"{format_count(n['micrograd'], 'op')})")
-    return f"""**Reading `v.data`** takes {read.show('micrograd_c')} against micrograd's
-        {read.show('micrograd')}{counted}: `data` is a getter that makes a float of the node's data
+    counted = ""
+    if READ_CASE in cases and {"micrograd", "micrograd_c"} <= cases[READ_CASE]["counts"].keys():
+        n = cases[READ_CASE]["counts"]
+        counted = (
+            f" ({format_count(n['micrograd_c'], 'op')} instructions against "
+            f"{format_count(n['micrograd'], 'op')})"
+        )
+    return f"""**Reading `v.data`** takes {read.show("micrograd_c")} against micrograd's
+        {read.show("micrograd")}{counted}: `data` is a getter that makes a float of the node's data
         at each read, where micrograd's is an instance attribute, which CPython 3.11 and later read
         inline (they specialize reads of slots and instance dicts, not of getters). A float kept
         beside the node would read as fast, but every optimizer step would then make a new float
@@ -281,7 +301,7 @@ def note_read(by, cases):
 def note_trace(by, cases):
     trace = by[TRACE]
     return f"""**The trace** of a 100k-node graph (trace_graph.ipynb's walk over `_prev`) takes
-        {trace.show('micrograd_c')} a node against micrograd's {trace.show('micrograd')}: a first
+        {trace.show("micrograd_c")} a node against micrograd's {trace.show("micrograd")}: a first
         walk makes a `Value` for every node it visits, where micrograd's exist already, and
         Python's collector, set off by those new objects over a heap that holds little else (the
         graph itself is in C), makes up most of the difference. A second walk of the same graph
@@ -289,20 +309,20 @@ def note_trace(by, cases):
 
 
 def note_activations(by, cases):
-    relu = by[MLP].values['micrograd_c']
-    tanh, sigmoid = by[MLP_TANH].values['micrograd_c'], by[MLP_SIGMOID].values['micrograd_c']
+    relu = by[MLP].values["micrograd_c"]
+    tanh, sigmoid = by[MLP_TANH].values["micrograd_c"], by[MLP_SIGMOID].values["micrograd_c"]
     return f"""**Activations**: the tanh and sigmoid MLP calls take {tanh / relu:.2f}x and
         {sigmoid / relu:.2f}x the relu call's time. A tanh is libm's, as `math.tanh` is, so that its
         values are Python's to the bit."""
 
 
 def note_sgd(by, cases):
-    ours, lists, demo = by[SGD_LIST].values['micrograd_c'], by[SGD_LIST], by[SGD_DEMO]
+    ours, lists, demo = by[SGD_LIST].values["micrograd_c"], by[SGD_LIST], by[SGD_DEMO]
     return f"""**`optim.SGD`**'s `step()` and `zero_grad()` take {format_time(ours)} for the
         {SGD_PARAMETERS} parameters, {format_time(ours / SGD_PARAMETERS)} a parameter: they are C
         methods, a step writes only the arena (no float is made or changed), and `zero_grad` is a
-        memset over the parameters' adjacent grads. micrograd's loops take {lists.show('micrograd')}
-        over a list it already holds, {demo.show('micrograd')} as the demo writes them."""
+        memset over the parameters' adjacent grads. micrograd's loops take {lists.show("micrograd")}
+        over a list it already holds, {demo.show("micrograd")} as the demo writes them."""
 
 
 NOTES = (note_noise, note_step, note_memory, note_read, note_trace, note_activations, note_sgd)
@@ -351,35 +371,51 @@ def markdown(report, counts=None):
     """docs/benchmarks.md for `report` and, if given, instructions.py's counts."""
     all_rows = rows(report)
     by = {row.group: row for row in all_rows}
-    cases = {row['case']: row for row in counts['rows']} if counts else {}
-    out = [f'<!-- Written by `{COMMAND}`: do not edit by hand, run it again. -->',
-           '# Benchmarks', '',
-           paragraph(f"""One run of `{COMMAND}` on {date(report)}, on {machine(report)}, at
+    cases = {row["case"]: row for row in counts["rows"]} if counts else {}
+    out = [
+        f"<!-- Written by `{COMMAND}`: do not edit by hand, run it again. -->",
+        "# Benchmarks",
+        "",
+        paragraph(f"""One run of `{COMMAND}` on {date(report)}, on {machine(report)}, at
                      {commit(report)}. Everything in this file is written by that command; run
                      it again rather than edit it (the commands are at the end)."""),
-           '', paragraph(GROUPS_TEXT), '', *times_table(all_rows), '',
-           '![micrograd over micrograd_c, the ratios of this run](benchmarks.png)', '']
+        "",
+        paragraph(GROUPS_TEXT),
+        "",
+        *times_table(all_rows),
+        "",
+        "![micrograd over micrograd_c, the ratios of this run](benchmarks.png)",
+        "",
+    ]
     for text in notes(by, cases):
-        out += [text, '']
+        out += [text, ""]
     if counts:
-        quick = ', `--quick`: micrograd_c only' if counts.get('quick') else ''
-        out += ['## Instruction counts', '',
-                paragraph(INSTRUCTIONS_TEXT.format(valgrind=counts['valgrind'], python=counts['python'],
-                                                   date=counts['date'], quick=quick)),
-                '', *instructions_table(counts), '']
-    out += ['## Running them', '', COMMANDS, '']
-    return '\n'.join(out)
+        quick = ", `--quick`: micrograd_c only" if counts.get("quick") else ""
+        out += [
+            "## Instruction counts",
+            "",
+            paragraph(
+                INSTRUCTIONS_TEXT.format(
+                    valgrind=counts["valgrind"], python=counts["python"], date=counts["date"], quick=quick
+                )
+            ),
+            "",
+            *instructions_table(counts),
+            "",
+        ]
+    out += ["## Running them", "", COMMANDS, ""]
+    return "\n".join(out)
 
 
 def replace_block(text, name, content):
     """text with the lines between its `<!-- begin: benchmarks/run.py name -->` and
     `<!-- end: benchmarks/run.py name -->` lines set to content. ValueError without them."""
-    begin, end = f'<!-- begin: benchmarks/run.py {name} -->\n', f'<!-- end: benchmarks/run.py {name} -->'
+    begin, end = f"<!-- begin: benchmarks/run.py {name} -->\n", f"<!-- end: benchmarks/run.py {name} -->"
     start = text.find(begin)
     stop = text.find(end, start)
     if start < 0 or stop < 0:
-        raise ValueError(f'no {begin.strip()} ... {end} lines')
-    return text[:start + len(begin)] + content + '\n' + text[stop:]
+        raise ValueError(f"no {begin.strip()} ... {end} lines")
+    return text[: start + len(begin)] + content + "\n" + text[stop:]
 
 
 def readme(text, report):
@@ -387,12 +423,13 @@ def readme(text, report):
     by = {row.group: row for row in rows(report)}
     missing = [group for group in README_GROUPS if group not in by]
     if missing:
-        raise ValueError(f'the run has no group {", ".join(map(repr, missing))}, which the README shows')
-    return replace_block(replace_block(text, 'headline', headline(by, report)), 'table', readme_table(by))
+        raise ValueError(f"the run has no group {', '.join(map(repr, missing))}, which the README shows")
+    return replace_block(replace_block(text, "headline", headline(by, report)), "table", readme_table(by))
 
 
 # -----------------------------------------------------------------------------
 # the chart
+
 
 def chart(report, path):
     """Write a bar chart of the ratios to `path` (a PNG): per group, one bar against micrograd
@@ -400,7 +437,7 @@ def chart(report, path):
     from matplotlib.figure import Figure  # no pyplot: no backend, no global state
 
     shown = [row for row in rows(report) if any(map(row.ratio, VERSUS))]
-    fig = Figure(figsize=(max(8, 1.3 * len(shown) + 2), 6), layout='constrained')
+    fig = Figure(figsize=(max(8, 1.3 * len(shown) + 2), 6), layout="constrained")
     ax = fig.subplots()
     width = 0.38
     for k, (engine, label) in enumerate(VERSUS.items()):
@@ -408,14 +445,15 @@ def chart(report, path):
         ratios = [row.ratio(engine) or 1 for row in shown]  # a missing ratio: no bar
         # bars grow from 1, up where micrograd_c is faster, down where it is slower
         bars = ax.bar(xs, [r - 1 for r in ratios], width, bottom=1, label=label)
-        ax.bar_label(bars, [format_ratio(r) if row.ratio(engine) else '' for r, row in zip(ratios, shown)],
-                     fontsize=8)
-    ax.set_yscale('log')
-    ax.axhline(1, color='grey', linewidth=0.8)
+        ax.bar_label(
+            bars, [format_ratio(r) if row.ratio(engine) else "" for r, row in zip(ratios, shown)], fontsize=8
+        )
+    ax.set_yscale("log")
+    ax.axhline(1, color="grey", linewidth=0.8)
     ax.margins(y=0.08)  # room for the labels above the tallest bar
     ax.set_xticks(range(len(shown)), [textwrap.fill(row.group, 16) for row in shown], fontsize=8)
-    ax.set_ylabel('micrograd / micrograd_c (times faster; memory: times smaller)')
-    ax.set_title(f'micrograd / micrograd_c: ratios from one run on {machine(report)}, {date(report)}')
+    ax.set_ylabel("micrograd / micrograd_c (times faster; memory: times smaller)")
+    ax.set_title(f"micrograd / micrograd_c: ratios from one run on {machine(report)}, {date(report)}")
     ax.legend()
     fig.savefig(path, dpi=120)
 
@@ -423,18 +461,30 @@ def chart(report, path):
 # -----------------------------------------------------------------------------
 # the command line
 
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.splitlines()[0])
-    parser.add_argument('--json', metavar='FILE', help='tabulate a saved pytest-benchmark JSON report')
-    parser.add_argument('--save', metavar='FILE', help="keep this run's pytest-benchmark JSON report in FILE")
-    parser.add_argument('--instructions', metavar='FILE',
-                        help='add the instruction counts benchmarks/instructions.py --json FILE saved')
-    parser.add_argument('--docs', metavar='DIR', default='docs',
-                        help='where benchmarks.md and benchmarks.png go (default: docs)')
-    parser.add_argument('--readme', metavar='FILE', default='README.md',
-                        help='the README whose figures are rewritten (default: README.md)')
-    parser.add_argument('--no-write', action='store_true', help='print the table only')
-    parser.add_argument('pytest_args', nargs='*', help='more pytest arguments (after --)')
+    parser.add_argument("--json", metavar="FILE", help="tabulate a saved pytest-benchmark JSON report")
+    parser.add_argument("--save", metavar="FILE", help="keep this run's pytest-benchmark JSON report in FILE")
+    parser.add_argument(
+        "--instructions",
+        metavar="FILE",
+        help="add the instruction counts benchmarks/instructions.py --json FILE saved",
+    )
+    parser.add_argument(
+        "--docs",
+        metavar="DIR",
+        default="docs",
+        help="where benchmarks.md and benchmarks.png go (default: docs)",
+    )
+    parser.add_argument(
+        "--readme",
+        metavar="FILE",
+        default="README.md",
+        help="the README whose figures are rewritten (default: README.md)",
+    )
+    parser.add_argument("--no-write", action="store_true", help="print the table only")
+    parser.add_argument("pytest_args", nargs="*", help="more pytest arguments (after --)")
     args = parser.parse_args(argv)
 
     # everything is checked and composed before the first file is written, so a failure leaves
@@ -444,47 +494,50 @@ def main(argv=None):
         with open(args.instructions) as f:
             counts = json.load(f)
     if args.save and args.json:
-        parser.error('--save keeps the report of a run: not with --json')
+        parser.error("--save keeps the report of a run: not with --json")
     if not args.no_write:
-        if not importlib.util.find_spec('matplotlib'):
+        if not importlib.util.find_spec("matplotlib"):
             parser.exit(1, 'the chart needs matplotlib: pip install -e ".[bench]" (or pass --no-write)\n')
         if not os.path.isfile(args.readme):
-            parser.exit(1, f'no {args.readme} here: run this from the checkout, or pass --readme FILE '
-                           'or --no-write\n')
+            parser.exit(
+                1, f"no {args.readme} here: run this from the checkout, or pass --readme FILE or --no-write\n"
+            )
         with open(args.readme) as f:
             text = f.read()
     if args.json:
         with open(args.json) as f:
             report = json.load(f)
     else:
-        if not importlib.util.find_spec('pytest') or not importlib.util.find_spec('pytest_benchmark'):
+        if not importlib.util.find_spec("pytest") or not importlib.util.find_spec("pytest_benchmark"):
             parser.exit(1, 'the benchmarks need pytest and pytest-benchmark: pip install -e ".[bench]"\n')
         report = run_benchmarks(BENCHMARKS, args.pytest_args)
         if args.save:
-            with open(args.save, 'w') as f:
+            with open(args.save, "w") as f:
                 json.dump(report, f, indent=1)
 
     print()
-    print('\n'.join(table(report)))
-    print(f'\nfrom one run on {machine(report)}, {date(report)}')
+    print("\n".join(table(report)))
+    print(f"\nfrom one run on {machine(report)}, {date(report)}")
     if args.no_write:
         return 0
     try:
         text = readme(text, report)
     except ValueError as exc:
-        parser.exit(1, f'{args.readme}: {exc}; nothing written (--no-write prints the table only)\n')
+        parser.exit(1, f"{args.readme}: {exc}; nothing written (--no-write prints the table only)\n")
     doc = markdown(report, counts)
 
     os.makedirs(args.docs, exist_ok=True)
-    chart(report, os.path.join(args.docs, 'benchmarks.png'))
-    with open(os.path.join(args.docs, 'benchmarks.md'), 'w') as f:
+    chart(report, os.path.join(args.docs, "benchmarks.png"))
+    with open(os.path.join(args.docs, "benchmarks.md"), "w") as f:
         f.write(doc)
-    with open(args.readme, 'w') as f:
+    with open(args.readme, "w") as f:
         f.write(text)
-    print(f'written: {os.path.join(args.docs, "benchmarks.md")}, benchmarks.png beside it, '
-          f'and the figures of {args.readme}')
+    print(
+        f"written: {os.path.join(args.docs, 'benchmarks.md')}, benchmarks.png beside it, "
+        f"and the figures of {args.readme}"
+    )
     return 0
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     sys.exit(main())

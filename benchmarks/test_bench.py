@@ -8,6 +8,7 @@ Each group holds one measurement on every engine (see conftest.py); extra_info g
 the time per operation or per node, or the bytes a graph node takes. The training code
 is micrograd_c.demo's, so these are the steps `python -m micrograd_c.demo` prints.
 """
+
 import gc
 import itertools
 import tracemalloc
@@ -68,15 +69,15 @@ def fresh_prev(a, b):
 
 
 BUILD = {  # group: loop, operation micrograd 0.1.0 lacks (or None)
-    'build a + b': (add, None),
-    'build a * b': (mul, None),
-    'build a + 1.0': (add_number, None),
-    'build a * 2.0': (mul_number, None),
-    'build a.relu()': (relu, None),
-    'build a.tanh()': (tanh, 'tanh'),
-    'read v.data': (read_data, None),
-    'build Value(x)': (make_value, None),
-    'fresh (a * b)._prev, 2M objects alive': (fresh_prev, None),
+    "build a + b": (add, None),
+    "build a * b": (mul, None),
+    "build a + 1.0": (add_number, None),
+    "build a * 2.0": (mul_number, None),
+    "build a.relu()": (relu, None),
+    "build a.tanh()": (tanh, "tanh"),
+    "read v.data": (read_data, None),
+    "build Value(x)": (make_value, None),
+    "fresh (a * b)._prev, 2M objects alive": (fresh_prev, None),
 }
 
 
@@ -87,20 +88,21 @@ def per_item_ns(benchmark, key, count):
 
 
 @pytest.mark.benchmark(max_time=0.5)  # micrograd-nogc keeps every node: bounds its memory
-@pytest.mark.parametrize('group', list(BUILD))
+@pytest.mark.parametrize("group", list(BUILD))
 def test_build(benchmark, engine, group):
     loop, needs = BUILD[group]
     if needs and not hasattr(engine.Value, needs):
-        pytest.skip(f'{engine.package} has no Value.{needs}')
+        pytest.skip(f"{engine.package} has no Value.{needs}")
     a, b = engine.Value(0.5), engine.Value(-1.5)
-    crowd = [[i] for i in range(2_000_000)] if '2M objects' in group else None  # noqa: F841
+    crowd = [[i] for i in range(2_000_000)] if "2M objects" in group else None  # noqa: F841
     engine.measure(benchmark, group, loop, a, b)
-    per_item_ns(benchmark, 'ns_per_op', N)
+    per_item_ns(benchmark, "ns_per_op", N)
 
 
 # -----------------------------------------------------------------------------
 # walking a graph: trace_graph.ipynb's trace, written as a loop (its recursion would stop
 # at micrograd's recursion limit), on a fresh graph each round
+
 
 def walk(root):
     nodes, edges, todo = set(), set(), [root]
@@ -123,12 +125,12 @@ def trace_and_draw(root):
 def test_walk(benchmark, engine):
     def fresh_graph():
         V = engine.Value
-        root = sum(V(0.5 * i) * V(1.0 - i) for i in range(25_000))   # 100k nodes
-        gc.collect()        # the build's garbage (micrograd's is cyclic) is not the walk's cost
+        root = sum(V(0.5 * i) * V(1.0 - i) for i in range(25_000))  # 100k nodes
+        gc.collect()  # the build's garbage (micrograd's is cyclic) is not the walk's cost
         return (root,), {}
 
-    engine.measure(benchmark, 'trace a 100k-node graph', trace_and_draw, setup=fresh_graph, rounds=5)
-    per_item_ns(benchmark, 'ns_per_node', 100_000)
+    engine.measure(benchmark, "trace a 100k-node graph", trace_and_draw, setup=fresh_graph, rounds=5)
+    per_item_ns(benchmark, "ns_per_node", 100_000)
 
 
 # -----------------------------------------------------------------------------
@@ -144,36 +146,43 @@ def mlp_calls(model, x, other):
 
 def mlp_calls_changing(model, x, other):
     for i in range(CALLS):
-        model.step = i          # neither is what an MLP's call reads
+        model.step = i  # neither is what an MLP's call reads
         other.tag = i
         model(x)
 
 
-@pytest.mark.parametrize('group, loop', [('MLP(2, [16, 16, 1]) call', mlp_calls),
-                                         ('MLP call, unrelated attributes set between calls', mlp_calls_changing)])
+@pytest.mark.parametrize(
+    "group, loop",
+    [
+        ("MLP(2, [16, 16, 1]) call", mlp_calls),
+        ("MLP call, unrelated attributes set between calls", mlp_calls_changing),
+    ],
+)
 def test_mlp_call(benchmark, engine, group, loop):
     model, other = engine.MLP(2, [16, 16, 1]), engine.MLP(1, [1])
     x = [engine.Value(0.5), engine.Value(-1.5)]
     engine.measure(benchmark, group, loop, model, x, other)
-    per_item_ns(benchmark, 'ns_per_op', CALLS)
+    per_item_ns(benchmark, "ns_per_op", CALLS)
 
 
-@pytest.mark.parametrize('group, activation', [('MLP call, activation="tanh"', 'tanh'),
-                                               ('MLP call, activation="sigmoid"', 'sigmoid')])
+@pytest.mark.parametrize(
+    "group, activation",
+    [('MLP call, activation="tanh"', "tanh"), ('MLP call, activation="sigmoid"', "sigmoid")],
+)
 def test_mlp_call_activation(benchmark, engine, group, activation):
     if engine.is_micrograd:
-        pytest.skip('micrograd has no activation= (its MLP is relu only)')
+        pytest.skip("micrograd has no activation= (its MLP is relu only)")
     model, other = engine.MLP(2, [16, 16, 1], activation=activation), engine.MLP(1, [1])
     x = [engine.Value(0.5), engine.Value(-1.5)]
     engine.measure(benchmark, group, mlp_calls, model, x, other)
-    per_item_ns(benchmark, 'ns_per_op', CALLS)
+    per_item_ns(benchmark, "ns_per_op", CALLS)
 
 
 # -----------------------------------------------------------------------------
 # an SGD update and zero_grad of the demo's 337 parameters: micrograd's Python loops, and
 # micrograd_c.optim's two C calls
 
-LR = 1e-9       # the parameters barely move, round after round
+LR = 1e-9  # the parameters barely move, round after round
 
 
 def loops_over_list(model, params, opt):
@@ -197,9 +206,13 @@ def optim_calls(model, params, opt):
 # micrograd_c's call takes under a microsecond: a round of many calls, so that the timer's own
 # cost (a round of one call would hold two perf_counter calls) is not counted as the step's
 @pytest.mark.benchmark(min_time=0.0005)
-@pytest.mark.parametrize('group, loops', [
-    ('SGD step + zero_grad, 337 parameters (micrograd: loops over a list)', loops_over_list),
-    ("SGD step + zero_grad, 337 parameters (micrograd: the demo's loops)", loops_of_demo)])
+@pytest.mark.parametrize(
+    "group, loops",
+    [
+        ("SGD step + zero_grad, 337 parameters (micrograd: loops over a list)", loops_over_list),
+        ("SGD step + zero_grad, 337 parameters (micrograd: the demo's loops)", loops_of_demo),
+    ],
+)
 def test_optimizer_step(benchmark, engine, group, loops):
     model = engine.MLP(2, [16, 16, 1])
     params = model.parameters()
@@ -213,6 +226,7 @@ def test_optimizer_step(benchmark, engine, group, loops):
 
 # -----------------------------------------------------------------------------
 # the demo's loss graph: its memory, backward on it, and the whole training step
+
 
 def count_nodes(root):
     """Nodes reachable from root through _prev, each counted once."""
@@ -258,11 +272,12 @@ def graph_bytes(engine, loss):
 def test_memory(benchmark, engine):
     model, loss = setup(engine.Value, engine.MLP)
     # timed as a build; the report shows the bytes, measured untimed after
-    engine.measure(benchmark, 'memory per node', loss, rounds=rounds(engine))
+    engine.measure(benchmark, "memory per node", loss, rounds=rounds(engine))
     root, heap, arena = graph_bytes(engine, loss)
     nodes = count_nodes(root)
-    benchmark.extra_info.update(nodes=nodes, python_bytes=heap, c_bytes=arena,
-                                bytes_per_node=round((heap + arena) / nodes, 1))
+    benchmark.extra_info.update(
+        nodes=nodes, python_bytes=heap, c_bytes=arena, bytes_per_node=round((heap + arena) / nodes, 1)
+    )
 
 
 def test_backward(benchmark, engine):
@@ -272,10 +287,15 @@ def test_backward(benchmark, engine):
     def fresh_graph():
         return (loss()[0],), {}
 
-    engine.measure(benchmark, 'backward (demo loss graph)', engine.Value.backward,
-                   setup=fresh_graph, rounds=rounds(engine))
-    benchmark.extra_info['nodes'] = nodes
-    per_item_ns(benchmark, 'ns_per_node', nodes)
+    engine.measure(
+        benchmark,
+        "backward (demo loss graph)",
+        engine.Value.backward,
+        setup=fresh_graph,
+        rounds=rounds(engine),
+    )
+    benchmark.extra_info["nodes"] = nodes
+    per_item_ns(benchmark, "ns_per_node", nodes)
 
 
 def test_demo_step(benchmark, engine):
@@ -284,5 +304,10 @@ def test_demo_step(benchmark, engine):
     # micrograd_c: the demo's whole run of 100 steps, whose median the demo prints; its first
     # few steps map the arena's pages (about 650 page faults each) and do not set the median
     steps = rounds(engine) if engine.is_micrograd else 100
-    engine.measure(benchmark, 'demo step (forward, zero_grad, backward, update)',
-                   lambda: train_step(model, loss, next(k) % 100), rounds=steps, warmup_rounds=1)
+    engine.measure(
+        benchmark,
+        "demo step (forward, zero_grad, backward, update)",
+        lambda: train_step(model, loss, next(k) % 100),
+        rounds=steps,
+        warmup_rounds=1,
+    )

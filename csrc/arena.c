@@ -242,10 +242,22 @@ int64_t mg_spare_bytes(void) { return (int64_t)mg_arena.nspare * (int64_t)BLOCK_
 // ----------------------------------------------------------------------------
 // reading one node
 
-double mg_data(mg_id n) { mg_block *b = mg_block_of(n); return b ? b->data[MG_OFF(n)] : NAN; }
-double mg_grad(mg_id n) { mg_block *b = mg_block_of(n); return b ? b->grad[MG_OFF(n)] : NAN; }
-int mg_op(mg_id n) { mg_block *b = mg_block_of(n); return b ? mg_op_at(b, MG_OFF(n)) : -1; }
-double mg_aux(mg_id n) { mg_block *b = mg_block_of(n); return b ? b->aux[MG_OFF(n)] : NAN; }
+double mg_data(mg_id n) {
+    mg_block *b = mg_block_of(n);
+    return b ? b->data[MG_OFF(n)] : NAN;
+}
+double mg_grad(mg_id n) {
+    mg_block *b = mg_block_of(n);
+    return b ? b->grad[MG_OFF(n)] : NAN;
+}
+int mg_op(mg_id n) {
+    mg_block *b = mg_block_of(n);
+    return b ? mg_op_at(b, MG_OFF(n)) : -1;
+}
+double mg_aux(mg_id n) {
+    mg_block *b = mg_block_of(n);
+    return b ? b->aux[MG_OFF(n)] : NAN;
+}
 
 mg_id mg_child(mg_id n, int which) {
     mg_block *b = mg_block_of(n);

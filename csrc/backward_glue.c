@@ -39,7 +39,8 @@ static PyObject *glue_set_backward(PyObject *module, PyObject *args) {
     PyObject *self, *fn;
     if (!PyArg_ParseTuple(args, "OO:set_backward", &self, &fn)) return NULL;
     if (!mg_is_value(self)) return mg_type_error(PyExc_TypeError, "set_backward: not a Value: %U", self);
-    if (!PyCallable_Check(fn)) return mg_type_error(PyExc_TypeError, "_backward must be callable, not %U", fn);
+    if (!PyCallable_Check(fn))
+        return mg_type_error(PyExc_TypeError, "_backward must be callable, not %U", fn);
     mg_value *v = AS_VALUE(self);
     if (v->id < 0) return mg_unbound(self);
     mg_set_ref(&v->backward, fn);          /* drops the one before: can run Python */

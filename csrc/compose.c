@@ -73,8 +73,8 @@ static int binary(int op, mg_term l, mg_term r, mg_term *out) {
     return MG_OK;
 }
 
-int mg_build_dot(mg_term start, const mg_id *a, const double *ak, const mg_id *b, const double *bk, uint32_t n,
-                 mg_id *out) {
+int mg_build_dot(mg_term start, const mg_id *a, const double *ak, const mg_id *b, const double *bk,
+                 uint32_t n, mg_id *out) {
     mg_begin();
     if (!all_live(a, n) || !all_live(b, n) || !live(&start)) return MG_BADID;
     int st = mg_fold_dot(&start, a, ak, b, bk, n);

@@ -18,15 +18,15 @@ mg_id mg_build_div(mg_term a, mg_term b);       /* a * b**-1; b a number: a * le
  * negative, the number at the same index of the parallel array (which may be NULL where no
  * id is). Each appends its nodes and returns MG_OK with the results' ids in out (or the id
  * of the one result), or a status; n >= 1 throughout. */
-int mg_build_dot(mg_term start, const mg_id *a, const double *ak, const mg_id *b, const double *bk, uint32_t n,
-                 mg_id *out);                                   /* sum((ai * bi ...), start) */
+int mg_build_dot(mg_term start, const mg_id *a, const double *ak, const mg_id *b, const double *bk,
+                 uint32_t n, mg_id *out);                                   /* sum((ai * bi ...), start) */
 int mg_build_linear(const mg_id *x, const double *xk, uint32_t nin, const mg_id *w, const double *wk,
                     const mg_id *bias, const double *biask, uint32_t nout, mg_id *out);
 int mg_build_sum(mg_term start, const mg_id *v, const double *vk, uint32_t n, mg_id *out);
 int mg_build_softmax(const mg_id *v, uint32_t n, mg_id *out);
 int mg_build_log_softmax(const mg_id *v, uint32_t n, mg_id *out);
 int mg_build_rmsnorm(const mg_id *x, uint32_t n, double eps, mg_id *out);
-int mg_build_cross_entropy(const mg_id *v, uint32_t n, uint32_t target, mg_id *out);   /* out: n ids of room */
-int mg_build_map(int op, const mg_id *v, uint32_t n, mg_id *out);                     /* a unary op on each */
+int mg_build_cross_entropy(const mg_id *v, uint32_t n, uint32_t target, mg_id *out); /* out: n ids of room */
+int mg_build_map(int op, const mg_id *v, uint32_t n, mg_id *out); /* a unary op on each */
 
 #endif

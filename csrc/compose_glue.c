@@ -32,7 +32,8 @@ static PyObject *compose(int div, PyObject *l, PyObject *r) {
     mg_term t[2];
     for (int k = 0; k < 2; k++) {
         int st = term_of(operand[k], &t[k]);
-        if (st <= 0) return st ? NULL : PyObject_CallFunctionObjArgs(div ? mg_hook_div : mg_hook_sub, l, r, NULL);
+        if (st <= 0)
+            return st ? NULL : PyObject_CallFunctionObjArgs(div ? mg_hook_div : mg_hook_sub, l, r, NULL);
     }
     mg_id id;
     mg_value *out = mg_result_of(t[0].id == UNREAD ? l : r, &id);   /* can run Python: */

@@ -31,8 +31,10 @@ static inline mg_term mg_term_at(const mg_id *ids, const double *nums, uint32_t 
  * and r is a node. */
 static inline mg_term mg_fold_op(mg_block *w, int op, mg_term l, mg_term r) {
     mg_term v = l.id < 0 ? r : l, k = l.id < 0 ? l : r, out = {0, 0.0};
-    if (op == MG_MUL) mg_mul_forward(v.x, k.x, 0.0, &out.x);
-    else mg_add_forward(v.x, k.x, 0.0, &out.x);
+    if (op == MG_MUL)
+        mg_mul_forward(v.x, k.x, 0.0, &out.x);
+    else
+        mg_add_forward(v.x, k.x, 0.0, &out.x);
     if (k.id < 0) k.id = mg_push(w, MG_LEAF, k.x, 0.0, -1, -1);
     out.id = mg_push(w, (uint8_t)op, out.x, 0.0, v.id, k.id);
     return out;
@@ -43,8 +45,8 @@ static inline mg_term mg_fold_op(mg_block *w, int op, mg_term l, mg_term r) {
  * v + 0). a[i] is node a[i], or the number ak[i] where a[i] < 0; likewise b[i]; never both
  * numbers. ak or bk is NULL when a or b holds nodes only (a constant NULL compiles its tests
  * away: nn.c's weights). MG_OK, or MG_NOMEM. */
-static inline int mg_fold_dot(mg_term *acc, const mg_id *a, const double *ak, const mg_id *b, const double *bk,
-                              uint32_t n) {
+static inline int mg_fold_dot(mg_term *acc, const mg_id *a, const double *ak, const mg_id *b,
+                              const double *bk, uint32_t n) {
     mg_term sum = *acc;
     uint32_t i = 0;
     if (sum.id < 0 && n) {                              /* a number to start: 0 + v is v + 0 */

@@ -42,14 +42,15 @@ static int take(PyObject *o, int numbers, operands *l) {
     Py_ssize_t n = PyTuple_Size(l->items);
     if (n <= 0 || n > (Py_ssize_t)UINT32_MAX / 2) return release(l), 0;
     l->n = (uint32_t)n;
-    if (!(l->ids = malloc(l->n * (sizeof *l->ids + sizeof *l->nums)))) return release(l), PyErr_NoMemory(), -1;
+    if (!(l->ids = malloc(l->n * (sizeof *l->ids + sizeof *l->nums))))
+        return release(l), PyErr_NoMemory(), -1;
     l->nums = (double *)(l->ids + l->n);
     for (uint32_t i = 0; i < l->n; i++) {
         PyObject *x = PyTuple_GetItem(l->items, i);
         l->ids[i] = -1;
         if (Py_TYPE(x) == mg_value_type) continue;
         int number = !numbers || mg_is_value(x) ? 0
-                   : PyFloat_Check(x)           ? mg_real(x, &l->nums[i])
+                     : PyFloat_Check(x)         ? mg_real(x, &l->nums[i])
                                                 : mg_plain_number(x, &l->nums[i]);
         if (number <= 0) return release(l), number;
         l->ids[i] = -2;                                             /* a number */
@@ -148,16 +149,16 @@ static int prepare(call *c, uint32_t n) {
     return 1;
 }
 
-#define TAKE(c, k, o, numbers)                                                                 \
-    do {                                                                                       \
-        int st_ = take((o), (numbers), &(c)->l[k]);                                            \
-        if (st_ <= 0) return st_ ? end((c), NULL) : not_here(c);                               \
+#define TAKE(c, k, o, numbers)                                                                               \
+    do {                                                                                                     \
+        int st_ = take((o), (numbers), &(c)->l[k]);                                                          \
+        if (st_ <= 0) return st_ ? end((c), NULL) : not_here(c);                                             \
     } while (0)
 
-#define PREPARE(c, n)                                                                          \
-    do {                                                                                       \
-        int st_ = prepare((c), (n));                                                           \
-        if (st_ <= 0) return st_ ? end((c), NULL) : not_here(c);                               \
+#define PREPARE(c, n)                                                                                        \
+    do {                                                                                                     \
+        int st_ = prepare((c), (n));                                                                         \
+        if (st_ <= 0) return st_ ? end((c), NULL) : not_here(c);                                             \
     } while (0)
 
 /* Whether position i of a and b holds two numbers (their product is Python's float). */
@@ -178,7 +179,8 @@ static PyObject *fn_dot(PyObject *module, PyObject *args) {
     if (c.l[0].n != c.l[1].n) return not_here(&c);
     PREPARE(&c, 1);
     if (two_numbers(&c.l[0], &c.l[1])) return not_here(&c);
-    int st = mg_build_dot((mg_term){-1, 0.0}, c.l[0].ids, c.l[0].nums, c.l[1].ids, c.l[1].nums, c.l[0].n, c.out);
+    int st =
+        mg_build_dot((mg_term){-1, 0.0}, c.l[0].ids, c.l[0].nums, c.l[1].ids, c.l[1].nums, c.l[0].n, c.out);
     return end(&c, give(&c.r, st, c.out, 1, 0));
 }
 
@@ -217,8 +219,9 @@ static PyObject *fn_linear(PyObject *module, PyObject *args) {
         operands row = {NULL, nin, c.l[1].ids + (size_t)o * nin, NULL};
         if (two_numbers(&c.l[0], &row)) return not_here(&c);
     }
-    st = mg_build_linear(c.l[0].ids, c.l[0].nums, nin, c.l[1].ids, c.l[1].nums, bias != Py_None ? c.l[2].ids : NULL,
-                         bias != Py_None ? c.l[2].nums : NULL, (uint32_t)nout, c.out);
+    st = mg_build_linear(c.l[0].ids, c.l[0].nums, nin, c.l[1].ids, c.l[1].nums,
+                         bias != Py_None ? c.l[2].ids : NULL, bias != Py_None ? c.l[2].nums : NULL,
+                         (uint32_t)nout, c.out);
     return end(&c, give(&c.r, st, c.out, (uint32_t)nout, 1));
 }
 
@@ -243,7 +246,13 @@ static PyObject *fn_sum(PyObject *module, PyObject *args) {
 
 /* An op over a list of Values alone: softmax, log_softmax, rmsnorm, a unary op on each, and
  * cross_entropy, whose one result is its loss. */
-enum { SOFTMAX, LOG_SOFTMAX, RMSNORM, MAP, CROSS_ENTROPY };
+enum {
+    SOFTMAX,
+    LOG_SOFTMAX,
+    RMSNORM,
+    MAP,
+    CROSS_ENTROPY
+};
 
 static PyObject *over_values(int which, PyObject *v, double param, int op) {
     call c = {0};
@@ -255,14 +264,16 @@ static PyObject *over_values(int which, PyObject *v, double param, int op) {
     if (!(c.out = malloc(n * sizeof *c.out))) return end(&c, PyErr_NoMemory());
     const mg_id *ids = c.l[0].ids;
     int st = which == SOFTMAX       ? mg_build_softmax(ids, n, c.out)
-           : which == LOG_SOFTMAX   ? mg_build_log_softmax(ids, n, c.out)
-           : which == RMSNORM       ? mg_build_rmsnorm(ids, n, param, c.out)
-           : which == MAP           ? mg_build_map(op, ids, n, c.out)
+             : which == LOG_SOFTMAX ? mg_build_log_softmax(ids, n, c.out)
+             : which == RMSNORM     ? mg_build_rmsnorm(ids, n, param, c.out)
+             : which == MAP         ? mg_build_map(op, ids, n, c.out)
                                     : mg_build_cross_entropy(ids, n, (uint32_t)param, c.out);
     return end(&c, give(&c.r, st, c.out, which == CROSS_ENTROPY ? 1 : n, which != CROSS_ENTROPY));
 }
 
-static PyObject *fn_softmax(PyObject *module, PyObject *v) { return (void)module, over_values(SOFTMAX, v, 0, 0); }
+static PyObject *fn_softmax(PyObject *module, PyObject *v) {
+    return (void)module, over_values(SOFTMAX, v, 0, 0);
+}
 static PyObject *fn_log_softmax(PyObject *module, PyObject *v) {
     return (void)module, over_values(LOG_SOFTMAX, v, 0, 0);
 }

@@ -44,7 +44,8 @@ typedef struct {
 extern PyTypeObject *mg_base_type;  /* ValueBase */
 extern PyTypeObject *mg_value_type; /* engine.Value: what the ops make */
 extern PyObject *mg_hook_real;      /* x -> float(x) for a real number x, else TypeError */
-extern PyObject *mg_hook_binary;    /* (op, value, other, reflected) -> the op on an operand C leaves to Python */
+extern PyObject
+    *mg_hook_binary;    /* (op, value, other, reflected) -> the op on an operand C leaves to Python */
 extern PyObject *mg_hook_pow;       /* (value, k) -> value ** k for a k C leaves to Python */
 extern PyObject *mg_hook_raise;     /* status -> raises its exception */
 extern PyObject *mg_hook_tag;       /* op name -> the tag a custom node keeps */
@@ -63,7 +64,8 @@ static inline void mg_set_ref(PyObject **slot, PyObject *o) {
  * over their bases. */
 static inline int mg_is_value(PyObject *o) {
     PyTypeObject *t = Py_TYPE(o);
-    return t == mg_value_type || (t != &PyFloat_Type && t != &PyLong_Type && PyType_IsSubtype(t, mg_base_type));
+    return t == mg_value_type
+           || (t != &PyFloat_Type && t != &PyLong_Type && PyType_IsSubtype(t, mg_base_type));
 }
 
 /* --- value.c --- */

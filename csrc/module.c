@@ -7,7 +7,8 @@
 
 #include <stdio.h>
 
-PyObject *mg_hook_real, *mg_hook_binary, *mg_hook_pow, *mg_hook_raise, *mg_hook_tag, *mg_hook_sub, *mg_hook_div;
+PyObject *mg_hook_real, *mg_hook_binary, *mg_hook_pow, *mg_hook_raise, *mg_hook_tag, *mg_hook_sub,
+    *mg_hook_div;
 
 // ----------------------------------------------------------------------------
 // errors
@@ -43,15 +44,15 @@ PyObject *mg_unbound(PyObject *self) {
 static PyObject *glue_install_hooks(PyObject *module, PyObject *args) {
     (void)module;
     PyObject *cls, *hooks[7];
-    if (!PyArg_ParseTuple(args, "OOOOOOOO:install", &cls, &hooks[0], &hooks[1], &hooks[2], &hooks[3], &hooks[4],
-                          &hooks[5], &hooks[6]))
+    if (!PyArg_ParseTuple(args, "OOOOOOOO:install", &cls, &hooks[0], &hooks[1], &hooks[2], &hooks[3],
+                          &hooks[4], &hooks[5], &hooks[6]))
         return NULL;
     if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, mg_base_type)) {
         PyErr_SetString(PyExc_TypeError, "install: the class must be a subclass of ValueBase");
         return NULL;
     }
     PyObject **slots[] = {&mg_hook_real, &mg_hook_binary, &mg_hook_pow, &mg_hook_raise,
-                          &mg_hook_tag, &mg_hook_sub, &mg_hook_div};
+                          &mg_hook_tag,  &mg_hook_sub,    &mg_hook_div};
     /* The methods and getsets again, as cls's own: CPython calls a method descriptor inline
      * only on an instance of exactly the class that holds it (3.11 to 3.13's specializer),
      * and checks a getset's instance by a walk over its bases unless it is of that class. */
@@ -88,7 +89,8 @@ static PyObject *glue_after_gc(PyObject *module, PyObject *args) {
 }
 
 static PyMethodDef module_functions[] = {
-    {"install", glue_install_hooks, METH_VARARGS, "install(Value, real, binary, pow, raise_status, tag, sub, div)"},
+    {"install", glue_install_hooks, METH_VARARGS,
+     "install(Value, real, binary, pow, raise_status, tag, sub, div)"},
     {"after_gc", glue_after_gc, METH_VARARGS, "after_gc(phase, info): gc.callbacks' hook"},
     {NULL, NULL, 0, NULL},
 };
@@ -124,12 +126,11 @@ int mg_glue_install(void) {
     if (PyInterpreterState_GetID(PyInterpreterState_Get()) != 0) return MG_GLUE_SUBINTERPRETER;
     if (mg_base_type) return MG_GLUE_OK;
     PyObject *module = PyImport_ImportModule("micrograd_c._core");
-    int failed = !module || mg_value_type_make(module)
-              || PyModule_AddFunctions(module, mg_value_functions)
-              || PyModule_AddFunctions(module, mg_backward_functions)
-              || PyModule_AddFunctions(module, mg_nn_functions)
-              || PyModule_AddFunctions(module, mg_functional_functions)
-              || PyModule_AddFunctions(module, module_functions) || mg_optim_install(module);
+    int failed = !module || mg_value_type_make(module) || PyModule_AddFunctions(module, mg_value_functions)
+                 || PyModule_AddFunctions(module, mg_backward_functions)
+                 || PyModule_AddFunctions(module, mg_nn_functions)
+                 || PyModule_AddFunctions(module, mg_functional_functions)
+                 || PyModule_AddFunctions(module, module_functions) || mg_optim_install(module);
     Py_XDECREF(module);
     if (failed) {
         keep_error();

@@ -52,7 +52,8 @@ mg_id mg_net_forward(const mg_net *net, const mg_id *x, const double *xk, uint32
         mg_id *out = l + 1 == net->nlayers ? out_last : hidden[l & 1];
         for (uint32_t j = 0; j < L->nout; j++) {
             mg_term act = {L->b[j], MG_DATA(L->b[j])};  /* sum((w * x ...), b): b first */
-            if (mg_fold_dot(&act, L->w + (size_t)j * L->nin, NULL, in, l ? NULL : xk, m)) return MG_ERR(MG_NOMEM);
+            if (mg_fold_dot(&act, L->w + (size_t)j * L->nin, NULL, in, l ? NULL : xk, m))
+                return MG_ERR(MG_NOMEM);
             double sum = act.x;
             int op = L->nonlin[j];
             if (op) {

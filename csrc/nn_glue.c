@@ -66,7 +66,8 @@ static PyObject *glue_net_new(PyObject *module, PyObject *args) {
         if (!PyArg_ParseTuple(spec, "OOO:net_new layer", &w, &b, &nonlin)) goto fail;
         Py_ssize_t nw = PyList_Check(w) ? PyList_Size(w) : -1, nb = PyList_Check(b) ? PyList_Size(b) : -1;
         if (nb <= 0 || nw <= 0 || nw % nb || !PyList_Check(nonlin) || PyList_Size(nonlin) != nb) {
-            PyErr_SetString(PyExc_ValueError, "net_new: a layer needs nout * nin weights, nout biases and ends");
+            PyErr_SetString(PyExc_ValueError,
+                            "net_new: a layer needs nout * nin weights, nout biases and ends");
             goto fail;
         }
         mg_layer *L = &box->net.layers[l];
@@ -83,13 +84,17 @@ static PyObject *glue_net_new(PyObject *module, PyObject *args) {
             PyObject *p = i < nw ? PyList_GetItem(w, i) : PyList_GetItem(b, i - nw);
             mg_id id = param_id(p);
             if (id < 0 || PyList_Append(params, p)) goto fail;
-            if (i < nw) L->w[i] = id; else L->b[i - nw] = id;
+            if (i < nw)
+                L->w[i] = id;
+            else
+                L->b[i - nw] = id;
         }
         for (Py_ssize_t j = 0; j < nb; j++) {
             long op = PyLong_AsLong(PyList_GetItem(nonlin, j));
             if (op == -1 && PyErr_Occurred()) goto fail;
             if (op && (op < 0 || op >= MG_OP_COUNT || mg_ops[op].arity != 1 || !mg_op_descs[op].method[0])) {
-                PyErr_SetString(PyExc_ValueError, "net_new: a neuron ends with 0 or a unary op with a method");
+                PyErr_SetString(PyExc_ValueError,
+                                "net_new: a neuron ends with 0 or a unary op with a method");
                 goto fail;
             }
             L->nonlin[j] = (uint8_t)op;
@@ -102,7 +107,10 @@ static PyObject *glue_net_new(PyObject *module, PyObject *args) {
         mg_layer *L = &box->net.layers[l];
         for (uint32_t i = 0; i < L->nout * L->nin + L->nout; i++, at++) {
             mg_id id = AS_VALUE(PyList_GetItem(params, at))->id;
-            if (i < L->nout * L->nin) L->w[i] = id; else L->b[i - L->nout * L->nin] = id;
+            if (i < L->nout * L->nin)
+                L->w[i] = id;
+            else
+                L->b[i - L->nout * L->nin] = id;
         }
     }
     if (mg_net_check(&box->net)) {
@@ -128,7 +136,8 @@ static PyObject *glue_net_call(PyObject *module, PyObject *args) {
     (void)module;
     PyObject *capsule, *x, *result = NULL;
     if (!PyArg_ParseTuple(args, "OO:net_call", &capsule, &x)) return NULL;
-    if (!PyCapsule_IsValid(capsule, NET_CAPSULE)) return mg_type_error(PyExc_TypeError, "net_call: not an nn plan: %U", capsule);
+    if (!PyCapsule_IsValid(capsule, NET_CAPSULE))
+        return mg_type_error(PyExc_TypeError, "net_call: not an nn plan: %U", capsule);
     net_box *box = PyCapsule_GetPointer(capsule, NET_CAPSULE);
     int is_list = PyList_CheckExact(x), is_tuple = PyTuple_CheckExact(x);
     Py_ssize_t nx = is_list ? PyList_Size(x) : is_tuple ? PyTuple_Size(x) : 0;
@@ -136,7 +145,9 @@ static PyObject *glue_net_call(PyObject *module, PyObject *args) {
     const mg_layer *first = &box->net.layers[0], *last = &box->net.layers[box->net.nlayers - 1];
     uint32_t m = nx < (Py_ssize_t)first->nin ? (uint32_t)nx : first->nin, nout = last->nout;
 
-    enum { SMALL = 64 };
+    enum {
+        SMALL = 64
+    };
     mg_id ids_small[SMALL], outs_small[SMALL];
     double nums_small[SMALL];
     mg_value *vals_small[SMALL];

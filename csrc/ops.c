@@ -50,11 +50,11 @@ int mg_py_pow(double x, double k, double *out) {
 // ----------------------------------------------------------------------------
 // the table (ops.h's MG_OP_TABLE), as the core and as Python read it
 
-#define MG_INFO_ROW(ID, NAME, METHOD, SYMBOL, ARITY, ORDER, ACT, FORWARD, BACKWARD) \
+#define MG_INFO_ROW(ID, NAME, METHOD, SYMBOL, ARITY, ORDER, ACT, FORWARD, BACKWARD)                          \
     [MG_##ID] = {ARITY, FORWARD, BACKWARD},
 const mg_op_info mg_ops[MG_OP_COUNT] = {MG_OP_TABLE(MG_INFO_ROW)};
 
-#define MG_DESC_ROW(ID, NAME, METHOD, SYMBOL, ARITY, ORDER, ACT, FORWARD, BACKWARD) \
+#define MG_DESC_ROW(ID, NAME, METHOD, SYMBOL, ARITY, ORDER, ACT, FORWARD, BACKWARD)                          \
     [MG_##ID] = {#ID, NAME, METHOD, SYMBOL, ACT, ARITY, ORDER == MG_VALUE_FIRST},
 const mg_op_desc mg_op_descs[MG_OP_COUNT] = {MG_OP_TABLE(MG_DESC_ROW)};
 
@@ -182,11 +182,14 @@ int mg_sweep(mg_sweep_t *s) {
                 int32_t k0 = b->kid0[i], k1 = b->kid1[i];
                 uint8_t op = b->op[i];
                 if (op == MG_MUL || op == MG_ADD) {     /* the commonest: two children, inline */
-                    mg_block *c0 = slots[(uint32_t)k0 >> MG_BLOCK_SHIFT], *c1 = slots[(uint32_t)k1 >> MG_BLOCK_SHIFT];
+                    mg_block *c0 = slots[(uint32_t)k0 >> MG_BLOCK_SHIFT],
+                             *c1 = slots[(uint32_t)k1 >> MG_BLOCK_SHIFT];
                     uint32_t o0 = MG_OFF(k0), o1 = MG_OFF(k1);
                     mg_ref ka = {&c0->data[o0], &c0->grad[o0]}, kb = {&c1->data[o1], &c1->grad[o1]};
-                    if (op == MG_MUL) mg_mul_backward(b->grad[i], 0.0, 0.0, ka, kb);
-                    else mg_add_backward(b->grad[i], 0.0, 0.0, ka, kb);
+                    if (op == MG_MUL)
+                        mg_mul_backward(b->grad[i], 0.0, 0.0, ka, kb);
+                    else
+                        mg_add_backward(b->grad[i], 0.0, 0.0, ka, kb);
                     c0->mark[o0] = 1;
                     c1->mark[o1] = 1;
                     c0->pending = 1;

@@ -56,18 +56,25 @@
  *   CUSTOM     Value(x, children, op) built by hand: edges, no local derivative */
 
 #define MG_ENUM_ROW(ID, ...) MG_##ID,
-enum mg_op { MG_OP_TABLE(MG_ENUM_ROW) MG_OP_COUNT };
+enum mg_op {
+    MG_OP_TABLE(MG_ENUM_ROW) MG_OP_COUNT
+};
 #undef MG_ENUM_ROW
 _Static_assert(MG_OP_COUNT <= MG_OP_MASK + 1, "an op must fit the node's op byte beside MG_OP_PY");
 _Static_assert(MG_LEAF == 0, "a leaf is op 0");
 
-enum mg_order { MG_AS_WRITTEN, MG_VALUE_FIRST };
+enum mg_order {
+    MG_AS_WRITTEN,
+    MG_VALUE_FIRST
+};
 
 /* A compile-time check that op ID has its row: the opening line of its pair. */
 #define MG_ROW_OF(ID) _Static_assert(MG_##ID < MG_OP_COUNT, "an op's pair needs its row in MG_OP_TABLE")
 
 /* One operand's data and grad, as a backward rule sees them. */
-typedef struct { double *data, *grad; } mg_ref;
+typedef struct {
+    double *data, *grad;
+} mg_ref;
 
 typedef int (*mg_forward_fn)(double a, double b, double aux, double *out);
 typedef int (*mg_backward_fn)(double g, double out, double aux, mg_ref a, mg_ref b);

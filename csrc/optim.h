@@ -45,8 +45,10 @@ static inline void mg_adam_at(mg_adam *k, double t) {
 /* AdamW: x = x * (1 - lr * wd), else g = grad + wd * x; m = lerp(m, g, 1 - beta1);
  * v = beta2 * v + (1 - beta2) * g * g; returns x - step_size * m / (sqrt(v) / bc2_sqrt + eps). */
 static inline double mg_adam_update(const mg_adam *k, double x, double g, double *m, double *v) {
-    if (k->decoupled) x = x * (1.0 - k->lr * k->wd);
-    else if (k->wd != 0.0) g = g + k->wd * x;
+    if (k->decoupled)
+        x = x * (1.0 - k->lr * k->wd);
+    else if (k->wd != 0.0)
+        g = g + k->wd * x;
     double w = 1.0 - k->beta1;                      /* torch's lerp: two forms by the weight */
     *m = w < 0.5 ? *m + w * (g - *m) : g - (g - *m) * (1.0 - w);
     *v = *v * k->beta2 + (1.0 - k->beta2) * (g * g);

@@ -15,7 +15,10 @@
 
 #include <string.h>
 
-enum { OPT_SGD, OPT_ADAM };
+enum {
+    OPT_SGD,
+    OPT_ADAM
+};
 
 typedef struct {
     uint32_t n;                 /* parameters */
@@ -56,8 +59,10 @@ static int read_params(params_box *box) {
         if (id < 0) return mg_unbound(o), -1;
         mg_block *b = mg_live_block(id);
         if (mg_op_at(b, MG_OFF(id)) != MG_LEAF) {
-            PyErr_Format(PyExc_ValueError, "parameter %u is not a leaf but the result of an op: an "
-                         "optimizer updates leaves, the Values made as Value(x)", (unsigned)i);
+            PyErr_Format(PyExc_ValueError,
+                         "parameter %u is not a leaf but the result of an op: an "
+                         "optimizer updates leaves, the Values made as Value(x)",
+                         (unsigned)i);
             return -1;
         }
         box->data[i] = &b->data[MG_OFF(id)];
@@ -265,8 +270,11 @@ static PyType_Slot params_slots[] = {
 };
 
 static PyType_Spec params_spec = {
-    "micrograd_c._core.ParamSet", sizeof(params_object), 0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC, params_slots,
+    "micrograd_c._core.ParamSet",
+    sizeof(params_object),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    params_slots,
 };
 
 /* Puts ParamSet on the module: 0, or -1 with an exception. */

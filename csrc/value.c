@@ -168,9 +168,9 @@ static inline PyObject *binary(int op, int value_first, PyObject *l, PyObject *r
         return mg_unbound(other);
     }
     int below = AS_VALUE(self)->below | (with_value && AS_VALUE(other)->below);
-    mg_id id = with_value                   ? mg_build(op, a, b, 0.0)
-             : !value_first && self == r ? mg_build_k_first(op, k, a)
-                                         : mg_build_k(op, a, k);
+    mg_id id = with_value                  ? mg_build(op, a, b, 0.0)
+               : !value_first && self == r ? mg_build_k_first(op, k, a)
+                                           : mg_build_k(op, a, k);
     return mg_finish(out, id, below);
 }
 
@@ -204,12 +204,14 @@ static PyObject *unary(PyObject *self, int op) {
 
 /* Each row's op as a method (unary: METH_NOARGS; binary: METH_O, which is also a number
  * slot's signature), made for every row, so that the table alone decides which Value has. */
-#define MG_OP_FUNCTIONS(ID, NAME, METHOD, SYMBOL, ARITY, ORDER, ...)                           \
-    static PyObject *unary_##ID(PyObject *self, PyObject *unused) {                            \
-        (void)unused;                                                                          \
-        return unary(self, MG_##ID);                                                           \
-    }                                                                                          \
-    static PyObject *binary_##ID(PyObject *l, PyObject *r) { return binary(MG_##ID, ORDER == MG_VALUE_FIRST, l, r); }
+#define MG_OP_FUNCTIONS(ID, NAME, METHOD, SYMBOL, ARITY, ORDER, ...)                                         \
+    static PyObject *unary_##ID(PyObject *self, PyObject *unused) {                                          \
+        (void)unused;                                                                                        \
+        return unary(self, MG_##ID);                                                                         \
+    }                                                                                                        \
+    static PyObject *binary_##ID(PyObject *l, PyObject *r) {                                                 \
+        return binary(MG_##ID, ORDER == MG_VALUE_FIRST, l, r);                                               \
+    }
 MG_OP_TABLE(MG_OP_FUNCTIONS)
 #define MG_UNARY_ENTRY(ID, ...) unary_##ID,
 #define MG_BINARY_ENTRY(ID, ...) binary_##ID,
@@ -221,7 +223,10 @@ static const struct {
     const char *symbol;
     int slot;
 } number_slots[] = {
-    {"+", Py_nb_add}, {"-", Py_nb_subtract}, {"*", Py_nb_multiply}, {"/", Py_nb_true_divide},
+    {"+", Py_nb_add},
+    {"-", Py_nb_subtract},
+    {"*", Py_nb_multiply},
+    {"/", Py_nb_true_divide},
 };
 
 // ----------------------------------------------------------------------------
@@ -238,7 +243,8 @@ static mg_id custom(double x, PyObject *children, PyObject *op, int *below) {
         if (!mg_is_value(c))
             mg_type_error(PyExc_TypeError, "Value children must be Values, not %U", c);
         else if (c != kids[0] && c != kids[1] && n == 2)
-            PyErr_SetString(PyExc_ValueError, "micrograd_c: a hand-built Value takes at most two distinct children");
+            PyErr_SetString(PyExc_ValueError,
+                            "micrograd_c: a hand-built Value takes at most two distinct children");
         else if (c != kids[0] && c != kids[1])
             Py_INCREF(c), kids[n++] = c;
         Py_DECREF(c);
@@ -273,7 +279,8 @@ static int value_init(PyObject *self, PyObject *args, PyObject *kwds) {
     PyObject *data, *children = NULL, *op = NULL, *label = NULL;
     if (!kwds && PyTuple_Size(args) == 1) {
         data = PyTuple_GetItem(args, 0);
-    } else if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OOO:Value", kwlist, &data, &children, &op, &label)) {
+    } else if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OOO:Value", kwlist, &data, &children, &op,
+                                            &label)) {
         return -1;
     }
     double x;
@@ -460,7 +467,8 @@ static PyObject *get_prev(PyObject *self, void *unused) {
 }
 
 PyGetSetDef mg_value_getset[] = {
-    {"_prev", get_prev, NULL, "A set of this node's children's Values: the same objects on every access.", NULL},
+    {"_prev", get_prev, NULL, "A set of this node's children's Values: the same objects on every access.",
+     NULL},
     {"data", get_data, set_data, "The node's value: a float.", NULL},
     {"grad", get_grad, set_grad, "d(root)/d(node) after root.backward(): a float.", NULL},
     {"_id", get_id, NULL, "The node's id in the C arena.", NULL},
@@ -495,8 +503,11 @@ static PyType_Slot value_slots[BASE_SLOTS + MG_OP_COUNT + 1] = {
 };
 
 static PyType_Spec value_spec = {
-    "micrograd_c._core.ValueBase", sizeof(mg_value), 0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC, value_slots,
+    "micrograd_c._core.ValueBase",
+    sizeof(mg_value),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    value_slots,
 };
 
 // ----------------------------------------------------------------------------
@@ -530,7 +541,8 @@ static int add_number_slot(int op, int *n) {
         return 0;
     }
 taken:
-    PyErr_Format(PyExc_ImportError, "op table row %s: operator '%s' is not one a row can take (+ or *, or another row's)",
+    PyErr_Format(PyExc_ImportError,
+                 "op table row %s: operator '%s' is not one a row can take (+ or *, or another row's)",
                  mg_op_descs[op].key, mg_op_descs[op].symbol);
     return -1;
 }
@@ -544,21 +556,23 @@ static int from_table(void) {
         const mg_op_desc *d = &mg_op_descs[op];
         int builds = mg_ops[op].forward != NULL, binary = d->arity == 2;
         if ((d->method[0] || d->symbol[0]) && (!builds || d->arity < 1 || (d->symbol[0] && !binary))) {
-            PyErr_Format(PyExc_ImportError, "op table row %s: a method needs a FORWARD, an operator a binary op",
-                         d->key);
+            PyErr_Format(PyExc_ImportError,
+                         "op table row %s: a method needs a FORWARD, an operator a binary op", d->key);
             return -1;
         }
         if (d->activation[0] && (d->arity != 1 || !d->method[0])) {
-            PyErr_Format(PyExc_ImportError, "op table row %s: an activation is a unary op with a METHOD", d->key);
+            PyErr_Format(PyExc_ImportError, "op table row %s: an activation is a unary op with a METHOD",
+                         d->key);
             return -1;
         }
         if (binary && builds && !d->method[0] && !d->symbol[0]) {
-            PyErr_Format(PyExc_ImportError, "op table row %s: a binary op needs a METHOD or a SYMBOL", d->key);
+            PyErr_Format(PyExc_ImportError, "op table row %s: a binary op needs a METHOD or a SYMBOL",
+                         d->key);
             return -1;
         }
         if (d->method[0])
             mg_value_methods[nmethods++] = binary ? (PyMethodDef){d->method, binary_fn[op], METH_O, NULL}
-                                               : (PyMethodDef){d->method, unary_fn[op], METH_NOARGS, NULL};
+                                                  : (PyMethodDef){d->method, unary_fn[op], METH_NOARGS, NULL};
         if (d->symbol[0] && add_number_slot(op, &nslots)) return -1;
     }
     mg_value_methods[nmethods] = (PyMethodDef){NULL, NULL, 0, NULL};

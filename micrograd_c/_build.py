@@ -6,6 +6,7 @@ API is declared once, in csrc/micrograd.h. The core (arena.c, ops.c, nn.c, compo
 the Python type glue (value.c and the others csrc/glue.h lists) is compiled with it into the
 module cffi generates, all against Python's limited API.
 """
+
 import os
 import sysconfig
 
@@ -15,8 +16,15 @@ from cffi import FFI
 CSRC = os.path.relpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "csrc"))
 CORE = ["arena.c", "ops.c", "nn.c", "compose.c"]
 # the Python type glue (csrc/glue.h lists what each file does), against Python's limited API
-GLUE_FILES = ["value.c", "compose_glue.c", "functional_glue.c", "backward_glue.c", "nn_glue.c", "optim_glue.c",
-              "module.c"]
+GLUE_FILES = [
+    "value.c",
+    "compose_glue.c",
+    "functional_glue.c",
+    "backward_glue.c",
+    "nn_glue.c",
+    "optim_glue.c",
+    "module.c",
+]
 
 # Every call into the core is short and the core keeps no locks of its own: the glue holds the
 # GIL for the whole call, which is what makes the core safe under Python threads (design note
@@ -39,13 +47,21 @@ int mg_glue_holds_gil(void) { return glue_in_call; }
 """
 
 # Floating point must round as Python's does: no FMA contraction, no fast-math, anywhere.
-if os.name == "nt":     # MSVC: /fp:precise contracts nothing unless /fp:contract is given
+if os.name == "nt":  # MSVC: /fp:precise contracts nothing unless /fp:contract is given
     FLAGS = ["/O2", "/fp:precise"]
-else:                   # gcc and clang
+else:  # gcc and clang
     # -fno-semantic-interposition: the glue's files call each other's mg_ functions, which
     # a shared object would otherwise keep out of line (in case another library replaced them)
-    FLAGS = ["-O3", "-ffp-contract=off", "-fno-fast-math", "-std=c11", "-g0", "-fno-semantic-interposition",
-             "-Werror=switch", "-Werror=implicit-function-declaration"]
+    FLAGS = [
+        "-O3",
+        "-ffp-contract=off",
+        "-fno-fast-math",
+        "-std=c11",
+        "-g0",
+        "-fno-semantic-interposition",
+        "-Werror=switch",
+        "-Werror=implicit-function-declaration",
+    ]
 
 # The limited API of 3.9 (the wheel is abi3, cp39 up), named here: cffi's own default is the
 # 3.2 one, which lacks calls the glue makes. A free-threaded Python has no limited API; the

@@ -5,6 +5,7 @@ calls of the type glue that deal in Python objects (csrc/value.c), `ValueBase` f
 storage and hot operators. `check` and `exception` turn a C status into a Python exception:
 the one place that does.
 """
+
 import importlib
 import importlib.util
 import math
@@ -16,17 +17,19 @@ if sysconfig.get_config_var("Py_GIL_DISABLED"):
     raise ImportError(
         "micrograd_c needs the GIL: its C core holds it through every call and keeps no locks "
         "of its own, and this is a free-threaded Python (3.13t or later). Use a standard CPython "
-        "build, such as python3.13 rather than python3.13t.")
+        "build, such as python3.13 rather than python3.13t."
+    )
 
 _ONLY_MAIN = (
     "micrograd_c supports only the main interpreter: its C core's nodes, types and hooks belong "
-    "to the whole process, so it cannot be imported in a subinterpreter; import it in the main one")
+    "to the whole process, so it cannot be imported in a subinterpreter; import it in the main one"
+)
 
 
 def _in_subinterpreter() -> bool:
     """Whether this code runs in an interpreter other than the main one (CPython's private
     modules tell; where none is there, the C core's own check, below, still holds)."""
-    for name in ("_interpreters", "_xxsubinterpreters"):    # 3.13+; 3.9 to 3.12
+    for name in ("_interpreters", "_xxsubinterpreters"):  # 3.13+; 3.9 to 3.12
         try:
             interpreters = importlib.import_module(name)
             return bool(interpreters.get_current() != interpreters.get_main())
@@ -46,7 +49,8 @@ except ImportError as exc:
     if importlib.util.find_spec("micrograd_c._core") is None:  # a checkout never built
         raise ImportError(
             "micrograd_c's C core is not built here (%s). Install it with `pip install .` and run "
-            "from another directory, or build it in place with `pip install -e .`" % exc) from exc
+            "from another directory, or build it in place with `pip install -e .`" % exc
+        ) from exc
     raise ImportError("micrograd_c's C core is there but could not be loaded: %s" % exc) from exc
 
 ffi, lib = core.ffi, core.lib
@@ -54,13 +58,16 @@ ffi, lib = core.ffi, core.lib
 if not lib.mg_glue_holds_gil():
     raise ImportError(
         "micrograd_c: this build of the cffi glue releases the GIL around calls into C, "
-        "which the core relies on not happening; rebuild micrograd_c against a cffi it supports")
-_status = lib.mg_glue_install()     # a second time (importlib.reload) finds what the first made
+        "which the core relies on not happening; rebuild micrograd_c against a cffi it supports"
+    )
+_status = lib.mg_glue_install()  # a second time (importlib.reload) finds what the first made
 if _status == lib.MG_GLUE_SUBINTERPRETER:
     raise ImportError(_ONLY_MAIN)
 if _status != lib.MG_GLUE_OK:
-    raise ImportError("micrograd_c: the C glue could not make its types (ValueBase, ParamSet): "
-                      + ffi.string(lib.mg_glue_error()).decode(errors="replace"))
+    raise ImportError(
+        "micrograd_c: the C glue could not make its types (ValueBase, ParamSet): "
+        + ffi.string(lib.mg_glue_error()).decode(errors="replace")
+    )
 
 ValueBase = core.ValueBase
 
@@ -68,13 +75,13 @@ ValueBase = core.ValueBase
 class Op(NamedTuple):
     """A row of the op table (csrc/ops.h, MG_OP_TABLE), as mg_op_describe gives it."""
 
-    key: str            # enum mg_op's name after MG_: "ADD", "RELU"
-    name: str           # micrograd's _op, "" where Python spells it out (leaf, pow, custom)
-    method: str         # the Value method that makes it, or ""
-    symbol: str         # a binary op's Python operator ("+"), or ""
-    activation: str     # nn's name for it as a neuron's activation ("ReLU"), or ""
-    arity: int          # operands: the children _prev shows
-    value_first: bool   # `k op v` builds v op k, as micrograd's + and * (an op that commutes)
+    key: str  # enum mg_op's name after MG_: "ADD", "RELU"
+    name: str  # micrograd's _op, "" where Python spells it out (leaf, pow, custom)
+    method: str  # the Value method that makes it, or ""
+    symbol: str  # a binary op's Python operator ("+"), or ""
+    activation: str  # nn's name for it as a neuron's activation ("ReLU"), or ""
+    arity: int  # operands: the children _prev shows
+    value_first: bool  # `k op v` builds v op k, as micrograd's + and * (an op that commutes)
 
 
 def _row(op: int) -> Op:
@@ -83,8 +90,8 @@ def _row(op: int) -> Op:
     return Op(*text, d.arity, bool(d.value_first))
 
 
-OPS: tuple[Op, ...] = tuple(_row(op) for op in range(lib.mg_op_count()))   # by op number
-OP: dict[str, int] = {row.key: op for op, row in enumerate(OPS)}             # OP["ADD"]
+OPS: tuple[Op, ...] = tuple(_row(op) for op in range(lib.mg_op_count()))  # by op number
+OP: dict[str, int] = {row.key: op for op, row in enumerate(OPS)}  # OP["ADD"]
 
 __all__ = ["OP", "OPS", "Op", "ValueBase", "check", "core", "exception", "ffi", "lib"]
 
@@ -119,8 +126,10 @@ def exception(status: int) -> Exception:
     if status == lib.MG_LOG_DOMAIN:
         return ValueError(_LOG_DOMAIN_MESSAGE)
     if status == lib.MG_BUSY:
-        return RuntimeError("backward() cannot start while another backward() is stopped at a "
-                            "Python _backward (from inside one, or from another thread meanwhile)")
+        return RuntimeError(
+            "backward() cannot start while another backward() is stopped at a "
+            "Python _backward (from inside one, or from another thread meanwhile)"
+        )
     return ValueError("micrograd_c: not a live node (status %d)" % status)
 
 

@@ -34,10 +34,12 @@ written here once; the other files point to these numbers.
  9. Reload. nn's classes are this module's globals (calls_of); reloading either module
     registers them again.
 """
+
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Any, Callable, Optional, TypeVar
 
 from micrograd_c import _pypath
 from micrograd_c._glue import core
@@ -47,7 +49,7 @@ __all__ = ["Watched", "calls_of", "changed", "forward", "without_plans"]
 
 _T = TypeVar("_T")
 READ = frozenset({"layers", "neurons", "w", "b", "nonlin", "activation", "__class__"})  # what plans read
-_CALLS: dict[type, Callable[..., Any]] = {}   # Neuron, Layer, MLP -> their own __call__ (calls_of)
+_CALLS: dict[type, Callable[..., Any]] = {}  # Neuron, Layer, MLP -> their own __call__ (calls_of)
 _net_call = core.net_call
 Module_ = Neuron = Layer = MLP = None  # type: Any  # nn's classes, from calls_of (nn imports us)
 
@@ -61,7 +63,7 @@ def calls_of(module: type, neuron: type, layer: type, mlp: type) -> None:
 
 
 _nn: Any = sys.modules.get("micrograd_c.nn")
-if hasattr(_nn, "MLP"):                 # importlib.reload(_plan), nn loaded: its classes again
+if hasattr(_nn, "MLP"):  # importlib.reload(_plan), nn loaded: its classes again
     calls_of(_nn.Module, _nn.Neuron, _nn.Layer, _nn.MLP)
 
 
@@ -93,6 +95,7 @@ def _changing(name: str) -> Callable[..., Any]:
         if readers:
             _drop(readers)
         return out
+
     changing.__name__ = name
     return changing
 
@@ -107,8 +110,20 @@ class Watched(list[_T]):
         super().__init__(*args)
         self.readers: list[Plan] = []
 
-    for _name in ("__setitem__", "__delitem__", "__iadd__", "__imul__", "append", "extend",
-                  "insert", "pop", "remove", "clear", "sort", "reverse"):
+    for _name in (
+        "__setitem__",
+        "__delitem__",
+        "__iadd__",
+        "__imul__",
+        "append",
+        "extend",
+        "insert",
+        "pop",
+        "remove",
+        "clear",
+        "sort",
+        "reverse",
+    ):
         locals()[_name] = _changing(_name)
     del _name
 
@@ -166,8 +181,8 @@ class Plan:
     falls back is a reader too, so that a change can give the module a net."""
 
     __slots__ = ("net", "calls", "valid")
-    net: object                         # core.net_new's, or None
-    calls: Sequence[tuple[type, Any]]   # each class and its __call__
+    net: object  # core.net_new's, or None
+    calls: Sequence[tuple[type, Any]]  # each class and its __call__
     valid: bool
 
     def __init__(self, module: object) -> None:
@@ -188,7 +203,7 @@ class Plan:
         self.calls = [(c, c.__call__) for c in classes]
         for c, f in self.calls:
             if any(f is not call for base, call in _CALLS.items() if issubclass(c, base)):
-                return None             # a subclass calls its own way
+                return None  # a subclass calls its own way
         specs: list[tuple[list[Value], list[Value], list[Any]]] = []
         for layer in layers:
             ws = [n.__dict__.get("w") for n in layer]
@@ -201,7 +216,7 @@ class Plan:
             if not nin or any(len(w) != nin for w in ws) or any(type(v) is not Value for v in weights + bs):
                 return None
             if specs and (len(specs[-1][1]) == 1 or len(specs[-1][1]) != nin):
-                return None             # micrograd hands a bare Value or a cut list to the next layer
+                return None  # micrograd hands a bare Value or a cut list to the next layer
             ends = [_end_op(n.__dict__) for n in layer]
             if None in ends:
                 return None
@@ -226,7 +241,7 @@ def forward(module: object, x: Any) -> Any:
     if plan.net is None:
         return None
     out = _net_call(plan.net, x)
-    if out is None:                 # a parameter's Value changed node: read the ids again
+    if out is None:  # a parameter's Value changed node: read the ids again
         plan = module.__dict__["_plan"] = Plan(module)
         out = _net_call(plan.net, x) if plan.net is not None else NotImplemented
     return None if out is NotImplemented or out is None else out

@@ -5,6 +5,7 @@ cannot carry exactly, and the names of hand-built and odd pow ops.
 The glue (csrc/value.c) calls real, binary, power and tag as hooks; each rule
 is written here once, for C and Python alike.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -14,8 +15,21 @@ from typing import Any, Callable, Optional, Protocol
 
 from micrograd_c._glue import OP, OPS, ValueBase, core, lib
 
-__all__ = ["METHOD_OP", "Real", "array_op", "as_operand", "binary", "divide", "is_array", "number",
-           "op_name", "power", "real", "subtract", "tag"]
+__all__ = [
+    "METHOD_OP",
+    "Real",
+    "array_op",
+    "as_operand",
+    "binary",
+    "divide",
+    "is_array",
+    "number",
+    "op_name",
+    "power",
+    "real",
+    "subtract",
+    "tag",
+]
 
 
 class Real(Protocol):
@@ -120,7 +134,7 @@ def divide(left: Any, right: Any) -> Any:
         return left * as_operand(right) ** -1
     if is_array(left):
         return array_op("true_divide", left, right)
-    return left * right ** -1
+    return left * right**-1
 
 
 def power(value: ValueBase, k: Any) -> ValueBase:
@@ -131,7 +145,7 @@ def power(value: ValueBase, k: Any) -> ValueBase:
     return core.pow_named(value, float(k), float(k - 1), tag(f"**{k}"))
 
 
-_tags: list[str] = []           # op names of hand-built nodes and named pows, by their tag
+_tags: list[str] = []  # op names of hand-built nodes and named pows, by their tag
 _tag_of: dict[str, int] = {}
 
 

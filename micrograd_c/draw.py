@@ -5,6 +5,7 @@ Values it combines and the Value it makes. The walk reads only `data`, `grad`, `
 and `label`, so micrograd's own Values draw the same way. graphviz is an optional dependency
 (`pip install "micrograd_c[draw]"`), imported when draw_dot is called.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -30,13 +31,11 @@ _UNDRAWABLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]
 # characters with a meaning in a record label (fields, ports, quoting), and the backslash that
 # escapes them; a newline becomes graphviz's centred line break; "&" would start a character
 # entity ("&lt;" is drawn as "<")
-_RECORD_ESCAPES = str.maketrans({**{c: "\\" + c for c in '\\{}|<>"'}, "\n": "\\n",
-                                 "&": "&amp;"})
+_RECORD_ESCAPES = str.maketrans({**{c: "\\" + c for c in '\\{}|<>"'}, "\n": "\\n", "&": "&amp;"})
 _TEXT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "&": "&amp;"})
 
 
-def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR",
-             max_nodes: int = 5000) -> Any:
+def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", max_nodes: int = 5000) -> Any:
     """The graph that ends in `root`, as a graphviz.Digraph (Jupyter shows it inline).
 
     Each Value is a record `{ label | data %.4f | grad %.4f }` (no label field when the Value
@@ -64,10 +63,10 @@ def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR",
     except ImportError as err:
         raise ImportError(
             'draw_dot needs the graphviz Python package: pip install "micrograd_c[draw]" '
-            "(and Graphviz's dot program to render, e.g. apt-get install graphviz)") from err
+            "(and Graphviz's dot program to render, e.g. apt-get install graphviz)"
+        ) from err
     if not all(hasattr(root, a) for a in ("data", "grad", "_prev", "_op")):
-        raise TypeError("draw_dot expects a Value (data, grad, _prev and _op), "
-                        f"got {type(root).__name__}")
+        raise TypeError(f"draw_dot expects a Value (data, grad, _prev and _op), got {type(root).__name__}")
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int):
@@ -98,7 +97,7 @@ def _walk(root: Any, max_nodes: int) -> tuple[list[Any], list[list[int]]]:
     values = [root]
     index = {id(root): 0}
     children: list[list[int]] = []
-    for v in values:                          # grows as the walk finds new Values
+    for v in values:  # grows as the walk finds new Values
         kids = []
         for child in v._prev:
             k = index.get(id(child))
@@ -109,7 +108,8 @@ def _walk(root: Any, max_nodes: int) -> tuple[list[Any], list[list[int]]]:
                         f"draw_dot: the graph has more than max_nodes={max_nodes} Values "
                         f"(found {k + 1} and stopped counting); draw a smaller graph, or "
                         f"raise the limit with draw_dot(root, max_nodes=...) (graphviz's "
-                        f"layout gets slow past a few thousand nodes)")
+                        f"layout gets slow past a few thousand nodes)"
+                    )
                 index[id(child)] = k
                 values.append(child)
             kids.append(k)
@@ -127,7 +127,7 @@ def _record(v: Any) -> str:
     # its first ASCII one ("é b" is drawn "éb"); a backslash before that character, which dot
     # then drops, keeps them
     start = len(text) - len(text.lstrip(" "))
-    if text[start:start + 1] >= "\x80" and " " in text[start:]:
+    if text[start : start + 1] >= "\x80" and " " in text[start:]:
         text = text[:start] + "\\" + text[start:]
     return "{ " + text + " | " + fields + " }"
 
@@ -136,5 +136,5 @@ def _shown(text: str) -> str:
     """text as the drawing shows it: cut to MAX_LABEL characters, what dot cannot take (in
     _UNDRAWABLE) as repr() writes it."""
     if len(text) > MAX_LABEL:
-        text = text[:MAX_LABEL - 1] + "\u2026"
+        text = text[: MAX_LABEL - 1] + "\u2026"
     return _UNDRAWABLE.sub(lambda m: repr(m.group())[1:-1], text)

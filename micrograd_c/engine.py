@@ -4,13 +4,13 @@ A Value is a node of the C arena (csrc/arena.c): data, grad, op and children liv
 backward() is one C call. Its storage and hottest operators come from a C base type
 (csrc/value.c); what micrograd writes on top of them, this class writes the same way.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
 from micrograd_c import _pypath
 from micrograd_c._glue import ValueBase, check, core, lib, raise_status
-from micrograd_c._pypath import Real
 from micrograd_c.lifetime import arena_bytes, collect, collections, live_nodes
 
 __all__ = ["Value", "arena_bytes", "collect", "collections", "live_nodes"]
@@ -31,7 +31,7 @@ class Value(ValueBase):
 
     # no __slots__: the attribute dict (label, a user's own) is CPython's own, for this class
     label = ""
-    __array_priority__ = 1000.0     # NumPy scalars and arrays leave `np.float64(2) * v` to Value
+    __array_priority__ = 1000.0  # NumPy scalars and arrays leave `np.float64(2) * v` to Value
 
     # micrograd's compositions, built in C as it writes them (csrc/compose.c), with the same
     # nodes: -self is self * -1; self - other is self + (-other); other - self is other +
@@ -74,7 +74,7 @@ class Value(ValueBase):
 
 def _restore(cls: type[Value], data: float, grad: float, state: dict[str, Any]) -> Value:
     v = cls.__new__(cls)
-    v.data = data                   # a Value without a node gets a leaf
+    v.data = data  # a Value without a node gets a leaf
     v.grad = grad
     v.__dict__.update(state)
     return v
@@ -82,5 +82,13 @@ def _restore(cls: type[Value], data: float, grad: float, state: dict[str, Any]) 
 
 _sweep = core.backward
 
-core.install(Value, _pypath.real, _pypath.binary, _pypath.power, raise_status, _pypath.tag,
-             _pypath.subtract, _pypath.divide)
+core.install(
+    Value,
+    _pypath.real,
+    _pypath.binary,
+    _pypath.power,
+    raise_status,
+    _pypath.tag,
+    _pypath.subtract,
+    _pypath.divide,
+)

@@ -12,23 +12,37 @@ input (an empty list, rows of different lengths, lengths that differ, an item th
 Value or a real number, a target out of range) raises TypeError or ValueError before any node
 is made, where the plain code would build part of a graph, or stop at the shorter list.
 """
+
 from __future__ import annotations
 
 import builtins
 import numbers
-from typing import Any, Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Any, Optional, Union
 
 from micrograd_c._glue import OP, ValueBase, core
 from micrograd_c.engine import Value
 
-__all__ = ["cross_entropy", "dot", "exp", "linear", "log", "log_softmax", "relu", "rmsnorm", "softmax", "sum",
-           "tanh"]
+__all__ = [
+    "cross_entropy",
+    "dot",
+    "exp",
+    "linear",
+    "log",
+    "log_softmax",
+    "relu",
+    "rmsnorm",
+    "softmax",
+    "sum",
+    "tanh",
+]
 
 Operand = Union[Value, float, int]
 
 
 # ----------------------------------------------------------------------------
 # what every function checks before it builds (in Python, where C did not take the input)
+
 
 def _items(xs: Any, what: str, numbers_too: bool) -> list[Any]:
     if not isinstance(xs, (list, tuple)):
@@ -51,6 +65,7 @@ def _same_length(a: Sequence[Any], b: Sequence[Any], what: str) -> None:
 # ----------------------------------------------------------------------------
 # the functions
 
+
 def dot(a: Sequence[Operand], b: Sequence[Operand]) -> Value:
     """`sum(ai * bi for ai, bi in zip(a, b))`: a product, then its sum, pair by pair (Python's
     sum starts from 0, so the first sum is `a0*b0 + 0`)."""
@@ -62,8 +77,9 @@ def dot(a: Sequence[Operand], b: Sequence[Operand]) -> Value:
     return out  # type: ignore[no-any-return]
 
 
-def linear(x: Sequence[Operand], w: Sequence[Sequence[Operand]],
-           bias: Optional[Sequence[Operand]] = None) -> list[Value]:
+def linear(
+    x: Sequence[Operand], w: Sequence[Sequence[Operand]], bias: Optional[Sequence[Operand]] = None
+) -> list[Value]:
     """`[sum(wi * xi for wi, xi in zip(wo, x)) for wo in w]`, w a list of rows; with a bias,
     `[sum((wi * xi for wi, xi in zip(wo, x)), bo) for wo, bo in zip(w, bias)]` (micrograd's
     Neuron without its activation)."""
@@ -99,10 +115,10 @@ def sum(values: Sequence[Operand], start: Operand = 0) -> Value:
 def softmax(logits: Sequence[Value]) -> list[Value]:
     """With the largest value taken off first, so that exp() cannot overflow:
 
-        max_val = max(v.data for v in logits)
-        exps = [(v - max_val).exp() for v in logits]
-        total = sum(exps)
-        return [e / total for e in exps]
+    max_val = max(v.data for v in logits)
+    exps = [(v - max_val).exp() for v in logits]
+    total = sum(exps)
+    return [e / total for e in exps]
     """
     out = core.fn_softmax(logits)
     if out is NotImplemented:
@@ -117,10 +133,10 @@ def softmax(logits: Sequence[Value]) -> list[Value]:
 def log_softmax(logits: Sequence[Value]) -> list[Value]:
     """log(softmax(logits)), without taking the log of a probability:
 
-        max_val = max(v.data for v in logits)
-        shifted = [v - max_val for v in logits]
-        log_total = sum(s.exp() for s in shifted).log()
-        return [s - log_total for s in shifted]
+    max_val = max(v.data for v in logits)
+    shifted = [v - max_val for v in logits]
+    log_total = sum(s.exp() for s in shifted).log()
+    return [s - log_total for s in shifted]
     """
     out = core.fn_log_softmax(logits)
     if out is NotImplemented:
@@ -135,9 +151,9 @@ def log_softmax(logits: Sequence[Value]) -> list[Value]:
 def rmsnorm(x: Sequence[Value], eps: float = 1e-5) -> list[Value]:
     """Scaled to a root mean square of 1:
 
-        ms = sum(xi * xi for xi in x) / len(x)
-        scale = (ms + eps) ** -0.5
-        return [xi * scale for xi in x]
+    ms = sum(xi * xi for xi in x) / len(x)
+    scale = (ms + eps) ** -0.5
+    return [xi * scale for xi in x]
     """
     out = core.fn_rmsnorm(x, eps)
     if out is NotImplemented:

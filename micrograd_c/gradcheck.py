@@ -4,11 +4,13 @@ For a function of a few scalar Values, each input's grad from backward() must ma
 (f(x + eps) - f(x - eps)) / (2 eps), as torch.autograd.gradcheck checks a Jacobian. It reads
 only `data`, `grad` and `backward()`, so micrograd's own Values can be checked the same way.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from numbers import Real
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 __all__ = ["GradcheckError", "gradcheck"]
 
@@ -21,8 +23,9 @@ class GradcheckError(AssertionError):
     """
 
 
-def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6,
-              rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+def gradcheck(
+    f: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6, rtol: float = 1e-5, atol: float = 1e-8
+) -> bool:
     """Checks the gradients of f(*inputs) with respect to each of `inputs`.
 
     Sets the inputs' grads to 0, builds f(*inputs) and calls backward(): those grads are the
@@ -74,9 +77,10 @@ def _central_difference(f: Callable[..., Any], inputs: list[Any], i: int, eps: f
     return (plus - minus) / (2 * eps)
 
 
-def _mismatch_message(inputs: list[Any], analytic: list[float], numeric: list[float],
-                      bad: list[int], rtol: float, atol: float) -> str:
-    def excess(i: int) -> float:      # how many tolerances apart; nan counts as furthest
+def _mismatch_message(
+    inputs: list[Any], analytic: list[float], numeric: list[float], bad: list[int], rtol: float, atol: float
+) -> str:
+    def excess(i: int) -> float:  # how many tolerances apart; nan counts as furthest
         ratio = abs(analytic[i] - numeric[i]) / (atol + rtol * abs(numeric[i]))
         return math.inf if math.isnan(ratio) else ratio
 
@@ -85,9 +89,11 @@ def _mismatch_message(inputs: list[Any], analytic: list[float], numeric: list[fl
     name = f"input {i}" + (f" ({label!r})" if label else "")
     tolerance = atol + rtol * abs(numeric[i])
     others = f"; {len(bad)} of {len(inputs)} inputs disagree (indices {bad})" if len(bad) > 1 else ""
-    return (f"gradcheck: gradient mismatch for {name}: analytic {analytic[i]!r}, "
-            f"numeric {numeric[i]!r}; |analytic - numeric| = {abs(analytic[i] - numeric[i])!r} "
-            f"> atol + rtol * |numeric| = {tolerance!r} (atol={atol!r}, rtol={rtol!r}){others}")
+    return (
+        f"gradcheck: gradient mismatch for {name}: analytic {analytic[i]!r}, "
+        f"numeric {numeric[i]!r}; |analytic - numeric| = {abs(analytic[i] - numeric[i])!r} "
+        f"> atol + rtol * |numeric| = {tolerance!r} (atol={atol!r}, rtol={rtol!r}){others}"
+    )
 
 
 def _is_value(v: Any) -> bool:
@@ -104,8 +110,7 @@ def _check_arguments(f: Any, inputs: Any, eps: Any, rtol: Any, atol: Any) -> lis
     if not callable(f):
         raise TypeError(f"gradcheck: f must be callable, got {type(f).__name__}")
     if _is_value(inputs) or not isinstance(inputs, (list, tuple)):
-        raise TypeError("gradcheck: inputs must be a list of Values, "
-                        f"got {type(inputs).__name__}")
+        raise TypeError(f"gradcheck: inputs must be a list of Values, got {type(inputs).__name__}")
     if not inputs:
         raise ValueError("gradcheck: inputs is empty; give the Values to check")
     seen: dict[int, int] = {}
@@ -113,8 +118,9 @@ def _check_arguments(f: Any, inputs: Any, eps: Any, rtol: Any, atol: Any) -> lis
         if not _is_value(x):
             raise TypeError(f"gradcheck: inputs[{i}] must be a Value, got {type(x).__name__}")
         if id(x) in seen:
-            raise ValueError(f"gradcheck: inputs[{seen[id(x)]}] and inputs[{i}] are the same "
-                             "Value; give each input once")
+            raise ValueError(
+                f"gradcheck: inputs[{seen[id(x)]}] and inputs[{i}] are the same Value; give each input once"
+            )
         seen[id(x)] = i
     for name, value in (("eps", eps), ("rtol", rtol), ("atol", atol)):
         if isinstance(value, bool) or not isinstance(value, Real):

@@ -5,6 +5,7 @@ design notes 2 to 7). Collections run on their own as the arena grows, and after
 run of Python's garbage collector (gc.collect(), or the collector's own), which is when the
 last Values of a graph held in a reference cycle go. collect() runs one now.
 """
+
 import gc
 
 from micrograd_c._glue import check, core, lib

@@ -5,19 +5,21 @@ the same graph: a neuron's output is the left fold ((b + w0*x0) + w1*x1) + ..., 
 values are micrograd's to the bit. A call runs as one C call where it can (micrograd_c._plan);
 the fold below is what it stands for, and what runs where it cannot.
 """
+
 from __future__ import annotations
 
 import random
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
-from micrograd_c import _pypath, _plan
+from micrograd_c import _plan, _pypath
 from micrograd_c._glue import OPS
 from micrograd_c._pypath import Real
 from micrograd_c.engine import Value
 
 __all__ = ["Module", "Neuron", "Layer", "MLP"]
 
-_READ = _plan.READ              # the attributes a plan reads: setting another costs it nothing
+_READ = _plan.READ  # the attributes a plan reads: setting another costs it nothing
 # activation= (an addition to micrograd's API): the Value method a nonlinear neuron ends with,
 # and the name its repr gives, for each op the table (csrc/ops.h) gives an ACT; None for none
 _ACTIVATIONS: dict[str | None, str] = {row.method: row.activation for row in OPS if row.activation}
@@ -25,7 +27,6 @@ _ACTIVATIONS[None] = "Linear"
 
 
 class Module:
-
     def zero_grad(self) -> None:
         for p in self.parameters():
             p.grad = 0
@@ -48,12 +49,20 @@ class Module:
             unexpected = [k for k in state if k not in mine]
             raise ValueError(
                 f"load_state_dict: the state has {len(state)} values for {len(named)} parameters"
-                + (f"; missing: {', '.join(missing[:5])}" f"{' ...' if len(missing) > 5 else ''}"
-                   if missing else "")
-                + (f"; unexpected: {', '.join(map(str, unexpected[:5]))}"
-                   f"{' ...' if len(unexpected) > 5 else ''}" if unexpected else "")
-                + ("" if missing or unexpected else "; the same names in another order"))
-        data = [_pypath.real(x) for x in state.values()]     # TypeError before anything is set
+                + (
+                    f"; missing: {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}"
+                    if missing
+                    else ""
+                )
+                + (
+                    f"; unexpected: {', '.join(map(str, unexpected[:5]))}"
+                    f"{' ...' if len(unexpected) > 5 else ''}"
+                    if unexpected
+                    else ""
+                )
+                + ("" if missing or unexpected else "; the same names in another order")
+            )
+        data = [_pypath.real(x) for x in state.values()]  # TypeError before anything is set
         for (_, p), x in zip(named, data):
             p.data = x
 
@@ -86,11 +95,11 @@ class Module:
 
 
 class Neuron(Module):
-
     def __init__(self, nin: int, nonlin: bool = True, activation: str | None = "relu") -> None:
         if activation not in _ACTIVATIONS:
-            raise ValueError(f"activation must be one of {', '.join(map(repr, _ACTIVATIONS))}, "
-                             f"not {activation!r}")
+            raise ValueError(
+                f"activation must be one of {', '.join(map(repr, _ACTIVATIONS))}, not {activation!r}"
+            )
         self.w = _plan.Watched(Value(random.uniform(-1, 1)) for _ in range(nin))
         self.b = Value(0)
         self.nonlin = nonlin
@@ -117,7 +126,6 @@ class Neuron(Module):
 
 
 class Layer(Module):
-
     def __init__(self, nin: int, nout: int, **kwargs: Any) -> None:
         self.neurons = _plan.Watched(Neuron(nin, **kwargs) for _ in range(nout))
 
@@ -140,12 +148,12 @@ class Layer(Module):
 
 
 class MLP(Module):
-
     def __init__(self, nin: int, nouts: list[int], activation: str | None = "relu") -> None:
         sizes = [nin] + nouts
         last = len(nouts) - 1
-        self.layers = _plan.Watched(Layer(sizes[i], sizes[i + 1], nonlin=i != last, activation=activation)
-                                    for i in range(len(nouts)))
+        self.layers = _plan.Watched(
+            Layer(sizes[i], sizes[i + 1], nonlin=i != last, activation=activation) for i in range(len(nouts))
+        )
 
     def __call__(self, x: Iterable[Value | Real]) -> Any:  # a Value, or a list of Values
         out = _plan.forward(self, x)

@@ -23,6 +23,7 @@ settings, and steps with them, as if it had never seen it.
 
 Not here: torch's parameter groups, amsgrad, maximize, and state_dict for the optimizer.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -48,7 +49,7 @@ def _real(name: str, x: object) -> float:
         raise TypeError(f"invalid {name}: {x!r} is a {type(x).__name__}, not a real number")
     try:
         return float(x)
-    except OverflowError:           # an int or Fraction beyond the floats
+    except OverflowError:  # an int or Fraction beyond the floats
         raise ValueError(f"invalid {name}: a {type(x).__name__} too large for a float") from None
 
 
@@ -79,16 +80,17 @@ def _betas(name: str, x: object) -> tuple[float, float]:
     """betas: a pair of decay rates, each in [0, 1) as torch requires (1 would never forget)."""
     if isinstance(x, (str, bytes)) or not isinstance(x, Iterable):
         raise TypeError(f"invalid {name}: {x!r} is a {type(x).__name__}, not a pair of real numbers")
-    pair = tuple(_real(name, b) for b in itertools.islice(x, 3))     # 3: enough to tell a pair
-    if len(pair) != 2 or not all(0.0 <= b < 1.0 for b in pair):    # NaN fails the range too
-        raise ValueError(f"invalid {name}: {pair} (it must be a pair (beta1, beta2), each finite "
-                         "and in [0, 1))")
+    pair = tuple(_real(name, b) for b in itertools.islice(x, 3))  # 3: enough to tell a pair
+    if len(pair) != 2 or not all(0.0 <= b < 1.0 for b in pair):  # NaN fails the range too
+        raise ValueError(
+            f"invalid {name}: {pair} (it must be a pair (beta1, beta2), each finite and in [0, 1))"
+        )
     return pair[0], pair[1]
 
 
 def _flag(name: str, x: object) -> bool:
     """nesterov: True or False (a NumPy bool too), not any value that is truthy."""
-    numpy = sys.modules.get("numpy")    # only NumPy makes its bools, so only if it is loaded
+    numpy = sys.modules.get("numpy")  # only NumPy makes its bools, so only if it is loaded
     if isinstance(x, bool) or (numpy is not None and isinstance(x, numpy.bool_)):
         return bool(x)
     raise TypeError(f"invalid {name}: {x!r} is a {type(x).__name__}, not True or False")
@@ -100,7 +102,7 @@ def _count(name: str, x: object) -> int:
         n = int(x)
     else:
         v = _real(name, x)
-        if not v.is_integer():      # NaN and the infinities too
+        if not v.is_integer():  # NaN and the infinities too
             raise ValueError(f"invalid {name}: {v} (it must be a whole number, 1 or more)")
         n = int(v)
     if n < 1:
@@ -126,7 +128,7 @@ class _Optimizer(core.ParamSet):
     params: list[Value]
 
     def __init__(self, params: Iterable[Value], settings: Mapping[str, object], buffers: int) -> None:
-        checked = self._candidate(settings)     # before the C set is made (or made again)
+        checked = self._candidate(settings)  # before the C set is made (or made again)
         params = list(params)
         if not params:
             raise ValueError("the optimizer got an empty parameter list")
@@ -134,8 +136,10 @@ class _Optimizer(core.ParamSet):
             if not isinstance(p, ValueBase):  # a Value of engine.py as loaded before a reload too
                 raise TypeError(f"parameter {i} is a {type(p).__name__}, not a Value")
             if p._op or p._prev:
-                raise ValueError(f"parameter {i} is the result of {p._op or 'an op'!r}, not a leaf: "
-                                 "an optimizer updates leaves, the Values made as Value(x)")
+                raise ValueError(
+                    f"parameter {i} is the result of {p._op or 'an op'!r}, not a leaf: "
+                    "an optimizer updates leaves, the Values made as Value(x)"
+                )
         params = list({id(p): p for p in params}.values())  # each Value once, where it came first
         super().__init__(params, buffers)
         self.params = params
@@ -176,17 +180,32 @@ class SGD(_Optimizer):
     then momentum * buf + (1 - dampening) * g, and g = buf (or g + momentum * buf, nesterov);
     p -= lr * g, once a step for each distinct parameter (a Value named twice is updated once)."""
 
-    _RULES = {"lr": _nonnegative, "momentum": _nonnegative, "dampening": _fraction,
-              "weight_decay": _nonnegative, "nesterov": _flag}
+    _RULES = {
+        "lr": _nonnegative,
+        "momentum": _nonnegative,
+        "dampening": _fraction,
+        "weight_decay": _nonnegative,
+        "nesterov": _flag,
+    }
     momentum: float
     dampening: float
     weight_decay: float
     nesterov: bool
 
-    def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0,
-                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False) -> None:
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov), buffers=1)
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov),
+            buffers=1,
+        )
 
     def _agree(self, settings: Mapping[str, Any], given: Mapping[str, object]) -> None:
         """Nesterov momentum needs a momentum and no dampening (torch's rule); the message
@@ -194,8 +213,10 @@ class SGD(_Optimizer):
         momentum, dampening = settings["momentum"], settings["dampening"]
         if settings["nesterov"] and (momentum <= 0.0 or dampening != 0.0):
             name = next((n for n in ("nesterov", "momentum", "dampening") if n in given), "nesterov")
-            raise ValueError(f"invalid {name}: {settings[name]} (with nesterov, momentum must be more "
-                             f"than 0 and dampening 0: here momentum={momentum}, dampening={dampening})")
+            raise ValueError(
+                f"invalid {name}: {settings[name]} (with nesterov, momentum must be more "
+                f"than 0 and dampening 0: here momentum={momentum}, dampening={dampening})"
+            )
 
     def _configure(self, settings: Mapping[str, Any]) -> None:
         s = settings
@@ -214,9 +235,14 @@ class Adam(_Optimizer):
     eps: float
     weight_decay: float
 
-    def __init__(self, params: Iterable[Value], lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0) -> None:
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay), buffers=2)
 
     def _configure(self, settings: Mapping[str, Any]) -> None:
@@ -232,9 +258,14 @@ class AdamW(Adam):
 
     _decoupled = True
 
-    def __init__(self, params: Iterable[Value], lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2) -> None:
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay)
 
 
@@ -248,8 +279,10 @@ class _Schedule:
 
     def __init__(self, optimizer: _Optimizer, settings: Mapping[str, object]) -> None:
         if not isinstance(optimizer, _Optimizer):
-            raise TypeError(f"invalid optimizer: {optimizer!r} is a {type(optimizer).__name__}, "
-                            "not an optimizer of micrograd_c.optim")
+            raise TypeError(
+                f"invalid optimizer: {optimizer!r} is a {type(optimizer).__name__}, "
+                "not an optimizer of micrograd_c.optim"
+            )
         self._update(dict(settings, base_lr=optimizer.lr))
         self.optimizer = optimizer
         self.last_epoch = 0

@@ -36,13 +36,17 @@ from pathlib import Path, PurePath
 # compatible with the later CPythons, skips their builds and tests the same wheel on them.
 PYTHONS = ("cp39", "cp310", "cp311", "cp312", "cp313", "cp314")
 PLATFORMS = {  # cibuildwheel platform: (--archs, the wheel kinds they select)
-    "linux": ("x86_64,aarch64", ("manylinux_x86_64", "musllinux_x86_64",
-                                 "manylinux_aarch64", "musllinux_aarch64")),
+    "linux": (
+        "x86_64,aarch64",
+        ("manylinux_x86_64", "musllinux_x86_64", "manylinux_aarch64", "musllinux_aarch64"),
+    ),
     "macos": ("x86_64,arm64", ("macosx_x86_64", "macosx_arm64")),
     "windows": ("AMD64", ("win_amd64",)),
 }
-EXPECTED = {platform: sorted(f"{py}-{kind}" for py in PYTHONS for kind in kinds)
-            for platform, (_, kinds) in PLATFORMS.items()}
+EXPECTED = {
+    platform: sorted(f"{py}-{kind}" for py in PYTHONS for kind in kinds)
+    for platform, (_, kinds) in PLATFORMS.items()
+}
 # The platform tag of each kind's wheel, as the wheel is named (macOS: its deployment target).
 WHEEL_TAGS = {
     "manylinux_x86_64": "manylinux_2_17_x86_64.manylinux2014_x86_64",
@@ -117,19 +121,29 @@ def check_config_present(root):
 
 def check_identifiers(root, platform):
     archs = PLATFORMS[platform][0]
-    cmd = [sys.executable, "-m", "cibuildwheel", "--print-build-identifiers",
-           "--platform", platform, "--archs", archs, "."]
+    cmd = [
+        sys.executable,
+        "-m",
+        "cibuildwheel",
+        "--print-build-identifiers",
+        "--platform",
+        platform,
+        "--archs",
+        archs,
+        ".",
+    ]
     proc = subprocess.run(cmd, cwd=root, env=clean_env(), capture_output=True, text=True)
     if proc.returncode != 0:
-        raise Failed(f"`{' '.join(cmd[2:])}` exited {proc.returncode}:\n"
-                     f"{proc.stdout}{proc.stderr}".rstrip())
+        raise Failed(f"`{' '.join(cmd[2:])}` exited {proc.returncode}:\n{proc.stdout}{proc.stderr}".rstrip())
     printed = proc.stdout.split()
     expected = EXPECTED[platform]
     if sorted(printed) != expected or len(set(printed)) != len(printed):
         missing = sorted(set(expected) - set(printed))
         extra = sorted(set(printed) - set(expected))
-        raise Failed(f"--archs {archs} selects {' '.join(printed) or 'nothing'}; "
-                     f"missing: {' '.join(missing) or '-'}; not expected: {' '.join(extra) or '-'}")
+        raise Failed(
+            f"--archs {archs} selects {' '.join(printed) or 'nothing'}; "
+            f"missing: {' '.join(missing) or '-'}; not expected: {' '.join(extra) or '-'}"
+        )
     return " ".join(printed)
 
 
@@ -140,8 +154,12 @@ def cibuildwheel_options(root, platform):
     pinned version (checked below) brings here only on purpose."""
     from cibuildwheel.options import CommandLineArguments, compute_options
 
-    args = dataclasses.replace(CommandLineArguments.defaults(), platform=platform,
-                               archs=PLATFORMS[platform][0], package_dir=Path("."))
+    args = dataclasses.replace(
+        CommandLineArguments.defaults(),
+        platform=platform,
+        archs=PLATFORMS[platform][0],
+        package_dir=Path("."),
+    )
     cwd = os.getcwd()
     os.chdir(root)  # cibuildwheel reads {package}/pyproject.toml relative to the cwd
     try:
@@ -184,13 +202,17 @@ def check_options(root, platform):
             problems.append(f"{libc} {arch} builds on {image}, not {want}")
     skipped = set(EXPECTED[platform]) - tested
     if skipped != TEST_SKIPPED & set(EXPECTED[platform]):
-        problems.append(f"untested: {' '.join(sorted(skipped)) or 'none'}; expected untested: "
-                        f"{' '.join(sorted(TEST_SKIPPED & set(EXPECTED[platform]))) or 'none'}")
+        problems.append(
+            f"untested: {' '.join(sorted(skipped)) or 'none'}; expected untested: "
+            f"{' '.join(sorted(TEST_SKIPPED & set(EXPECTED[platform]))) or 'none'}"
+        )
     if problems:
         raise Failed("; ".join(problems))
     built = len(EXPECTED[platform]) - reused
-    return (f"built on cp39: {built}, the same wheel for a later CPython: {reused}, "
-            f"tested: {len(tested)} of {len(EXPECTED[platform])}")
+    return (
+        f"built on cp39: {built}, the same wheel for a later CPython: {reused}, "
+        f"tested: {len(tested)} of {len(EXPECTED[platform])}"
+    )
 
 
 def load_workflow(root):
@@ -232,8 +254,9 @@ def check_jobs(root):
     env = publish.get("environment")
     if (env.get("name") if isinstance(env, dict) else env) != "pypi":
         problems.append("publish is not in the environment pypi")
-    if not any(str(s.get("uses", "")).startswith("pypa/gh-action-pypi-publish@")
-               for s in publish.get("steps") or []):
+    if not any(
+        str(s.get("uses", "")).startswith("pypa/gh-action-pypi-publish@") for s in publish.get("steps") or []
+    ):
         problems.append("publish has no pypa/gh-action-pypi-publish step")
     if problems:
         raise Failed("; ".join(problems))
@@ -292,8 +315,10 @@ def check_version(root):
     if not pinned:
         raise Failed(f"{uses} is not pinned to a release vX.Y.Z")
     if pinned.group(1) != installed:
-        raise Failed(f"the workflow pins cibuildwheel {pinned.group(1)}, "
-                     f"these checks ran cibuildwheel {installed}: make them the same")
+        raise Failed(
+            f"the workflow pins cibuildwheel {pinned.group(1)}, "
+            f"these checks ran cibuildwheel {installed}: make them the same"
+        )
     return installed
 
 
@@ -309,8 +334,10 @@ def main(argv):
         try:
             importlib.metadata.version(need)
         except importlib.metadata.PackageNotFoundError:
-            print(f"check_release: {need} is not installed here (pip install cibuildwheel pyyaml)",
-                  file=sys.stderr)
+            print(
+                f"check_release: {need} is not installed here (pip install cibuildwheel pyyaml)",
+                file=sys.stderr,
+            )
             return 2
     print(f"check_release: {root}")
 

@@ -14,6 +14,7 @@ The extension must be built against the debug build's headers (scripts/cpython31
 builds it so): there Py_INCREF and Py_DECREF count into the total, where a module built against
 release headers changes references without counting them, and the total drifts with no leak.
 """
+
 import argparse
 import copy
 import gc
@@ -24,14 +25,16 @@ import weakref
 from fractions import Fraction
 
 if not hasattr(sys, "gettotalrefcount"):
-    print(f"error: {sys.executable} is not a debug build of CPython (no sys.gettotalrefcount); run "
-          "this under one, such as Debian's python3.14d, with micrograd_c built against its headers",
-          file=sys.stderr)
+    print(
+        f"error: {sys.executable} is not a debug build of CPython (no sys.gettotalrefcount); run "
+        "this under one, such as Debian's python3.14d, with micrograd_c built against its headers",
+        file=sys.stderr,
+    )
     sys.exit(2)
 
-from micrograd_c import GradcheckError, Value, draw_dot, gradcheck, optim  # noqa: E402
-from micrograd_c.engine import arena_bytes, collect, collections, live_nodes  # noqa: E402
-from micrograd_c.nn import MLP, Layer, Neuron  # noqa: E402
+from micrograd_c import GradcheckError, Value, draw_dot, gradcheck, optim
+from micrograd_c.engine import arena_bytes, collect, collections, live_nodes
+from micrograd_c.nn import MLP, Layer, Neuron
 
 
 def raises(exc, f, *args, **kwargs):
@@ -50,6 +53,7 @@ class Leaf(Value):
 # ----------------------------------------------------------------------------------------
 # the sections: each makes what it uses, and keeps nothing
 
+
 def empty():
     pass
 
@@ -66,18 +70,55 @@ def values():
 def arithmetic():
     a, b = Value(1.25), Value(-0.5)
     k, f = Fraction(3, 2), Leaf(2.0)
-    out = [a + b, a + 2, 2 + a, a - b, a - 2, 2 - a, a * b, a * 3, 3 * a, a / b, a / 4, 4 / a,
-           a ** 2, a ** 0.5, a ** -1, a ** 3, a ** 2.5, b ** 2, -a, a + True,
-           Value(-1.0) ** (2 ** 60 + 1),                    # an int no float holds: Python's pow
-           a + k, k + a, a * k, k * a, a - k, k / a,        # a Fraction: the operand hook
-           f + a, a * f, f ** 2]                            # a subclass's Values
+    out = [
+        a + b,
+        a + 2,
+        2 + a,
+        a - b,
+        a - 2,
+        2 - a,
+        a * b,
+        a * 3,
+        3 * a,
+        a / b,
+        a / 4,
+        4 / a,
+        a**2,
+        a**0.5,
+        a**-1,
+        a**3,
+        a**2.5,
+        b**2,
+        -a,
+        a + True,
+        Value(-1.0) ** (2**60 + 1),  # an int no float holds: Python's pow
+        a + k,
+        k + a,
+        a * k,
+        k * a,
+        a - k,
+        k / a,  # a Fraction: the operand hook
+        f + a,
+        a * f,
+        f**2,
+    ]  # a subclass's Values
     return sum(v.data for v in out)
 
 
 def unary():
     a, b = Value(0.75), Value(-1.5)
-    out = [a.relu(), b.relu(), a.tanh(), b.tanh(), a.exp(), b.exp(), a.sigmoid(), b.sigmoid(),
-           a.log(), (a * b).tanh().exp().sigmoid().relu()]
+    out = [
+        a.relu(),
+        b.relu(),
+        a.tanh(),
+        b.tanh(),
+        a.exp(),
+        b.exp(),
+        a.sigmoid(),
+        b.sigmoid(),
+        a.log(),
+        (a * b).tanh().exp().sigmoid().relu(),
+    ]
     return sum(v.data for v in out)
 
 
@@ -85,20 +126,20 @@ def graph():
     a, b = Value(0.5), Value(2.0)
     c = (a * b + a).tanh()
     kids = [v for v in c._prev for _ in v._prev]
-    names = [c._op, (a * b)._op, (a ** 3)._op, (a ** 0.5)._op, (-a)._op, a._op, c._id]
-    rules = [c._backward, a._backward]      # an op's rule; a leaf's
+    names = [c._op, (a * b)._op, (a**3)._op, (a**0.5)._op, (-a)._op, a._op, c._id]
+    rules = [c._backward, a._backward]  # an op's rule; a leaf's
     return kids, names, rules
 
 
 def backward():
     x, w, b = Value(0.3), Value(-1.2), Value(0.1)
-    y = ((x * w + b).tanh() * x + (x ** 2).exp() / (w.sigmoid() + 1) - b.relu() + x.log())
+    y = (x * w + b).tanh() * x + (x**2).exp() / (w.sigmoid() + 1) - b.relu() + x.log()
     y.backward()
-    y.backward()                # grads accumulate: a second sweep over the same graph
+    y.backward()  # grads accumulate: a second sweep over the same graph
     z = x * x
     z.backward()
-    c = (x * w)
-    c._backward()               # one node's rule, by hand
+    c = x * w
+    c._backward()  # one node's rule, by hand
     return x.grad + w.grad + b.grad
 
 
@@ -110,12 +151,13 @@ def custom():
 
         def _backward():
             v.grad += math.cos(v.data) * out.grad
+
         out._backward = _backward
         return out
 
     y = sin(x * 2) * x + sin(x)
     y.backward()
-    hand = Value(1.0, (x, y), "hand")        # micrograd's hand-built node, no rule
+    hand = Value(1.0, (x, y), "hand")  # micrograd's hand-built node, no rule
     hand.backward()
     twice = Value(2.0, [x, x], "")
     twice.backward()
@@ -133,7 +175,7 @@ def errors():
     raises(TypeError, lambda: a + "x")
     raises(TypeError, lambda: "x" * a)
     raises(TypeError, lambda: a - "x")
-    raises(AssertionError, lambda: a ** a)
+    raises(AssertionError, lambda: a**a)
     raises(AssertionError, lambda: a ** Fraction(1, 2))
     raises(ZeroDivisionError, lambda: Value(0.0) ** -1)
     raises(ZeroDivisionError, lambda: 1 / Value(0.0))
@@ -152,13 +194,15 @@ def errors():
 
     def boom():
         raise KeyError("from a _backward")
+
     y._backward = boom
     raises(KeyError, (y + 1).backward)
 
     z = a * 3
 
     def again():
-        z.backward()            # a backward inside a backward: refused
+        z.backward()  # a backward inside a backward: refused
+
     z._backward = again
     raises(RuntimeError, (z + 1).backward)
 
@@ -166,11 +210,11 @@ def errors():
 def nn():
     model = MLP(3, [4, 4, 1])
     x = [Value(0.5), -1.0, 2]
-    loss = (model(x) - 1) ** 2 + model([1, 2, 3]).tanh()          # the plan: one C call
+    loss = (model(x) - 1) ** 2 + model([1, 2, 3]).tanh()  # the plan: one C call
     loss.backward()
-    slow = Layer(2, 2)(Fraction(1, 2) for _ in range(2))         # micrograd's fold, in Python
+    slow = Layer(2, 2)(Fraction(1, 2) for _ in range(2))  # micrograd's fold, in Python
     leaf = Neuron(2, activation="sigmoid")([Leaf(1.0), Leaf(2.0)])
-    model.layers[0].neurons[0].w[0] = Value(0.1)                 # its plan dropped, then remade
+    model.layers[0].neurons[0].w[0] = Value(0.1)  # its plan dropped, then remade
     again = model(x)
     params = model.parameters()
     state = model.state_dict()
@@ -184,8 +228,12 @@ def nn():
 def optimizers():
     model = MLP(2, [3, 1])
     params = model.parameters()
-    for opt in (optim.SGD(params, lr=0.1), optim.SGD(params + params[:2], lr=0.1, momentum=0.9, nesterov=True),
-                optim.Adam(params, lr=0.01), optim.AdamW(params, lr=0.01)):
+    for opt in (
+        optim.SGD(params, lr=0.1),
+        optim.SGD(params + params[:2], lr=0.1, momentum=0.9, nesterov=True),
+        optim.Adam(params, lr=0.01),
+        optim.AdamW(params, lr=0.01),
+    ):
         loss = (model([1.0, -2.0]) - 0.5) ** 2
         opt.zero_grad()
         loss.backward()
@@ -208,15 +256,17 @@ def optimizers():
 
 def checking():
     x, y = Value(0.5), Value(-1.5)
-    ok = gradcheck(lambda x, y: (x * y + x ** 2).tanh() + y.exp(), [x, y])
+    ok = gradcheck(lambda x, y: (x * y + x**2).tanh() + y.exp(), [x, y])
 
     def wrong(x):
-        out = Value(x.data ** 2, (x,), "sq")
+        out = Value(x.data**2, (x,), "sq")
 
         def _backward():
-            x.grad += out.grad      # should be 2 x
+            x.grad += out.grad  # should be 2 x
+
         out._backward = _backward
         return out
+
     raises(GradcheckError, gradcheck, wrong, [Value(3.0)])
     raises(TypeError, gradcheck, lambda x: 1.0, [x])
     return ok
@@ -227,7 +277,7 @@ def drawing():
     y = (x * 3 + x.exp()).relu()
     y.label = "y\n&<>{}|"
     y.backward()
-    source = draw_dot(y, rankdir="TB").source      # the graph built; nothing rendered
+    source = draw_dot(y, rankdir="TB").source  # the graph built; nothing rendered
     raises(TypeError, draw_dot, 3)
     raises(ValueError, draw_dot, y, max_nodes=2)
     return source
@@ -239,7 +289,7 @@ def copies():
     b = pickle.loads(pickle.dumps(a * 2))
     c, d = copy.copy(a), copy.deepcopy(a)
     model = MLP(2, [2, 1])
-    model([1.0, 2.0])                               # with a plan, which copies leave out
+    model([1.0, 2.0])  # with a plan, which copies leave out
     twin = copy.deepcopy(model)
     restored = pickle.loads(pickle.dumps(model))
     return b.data + c.data + d.grad + twin([1.0, 2.0]).data + restored([1.0, 2.0]).data
@@ -252,7 +302,7 @@ def weakrefs():
     f = weakref.finalize(a, seen.append, 1)
     b = a * 2
     kept = weakref.WeakValueDictionary({"b": b})
-    del a                       # b's node keeps a's node; a's Value goes
+    del a  # b's node keeps a's node; a's Value goes
     assert r() is None and seen == [1] and not f.alive
     alive = [v.data for v in b._prev]
     return alive, len(kept)
@@ -261,17 +311,31 @@ def weakrefs():
 def cycles():
     a = Value(1.0)
     b = a * 2
-    a.me = a                    # Values in reference cycles: gone at the next gc.collect()
+    a.me = a  # Values in reference cycles: gone at the next gc.collect()
     b.pair = [b, a]
     c = Leaf(3.0)
     c.graph = (c * a).tanh()
-    gc.collect()                # after_gc collects the arena too
+    gc.collect()  # after_gc collects the arena too
     collect()
     return live_nodes(), arena_bytes(), arena_bytes(spares=True), collections()
 
 
-SECTIONS = [values, arithmetic, unary, graph, backward, custom, errors, nn, optimizers, checking,
-            drawing, copies, weakrefs, cycles]
+SECTIONS = [
+    values,
+    arithmetic,
+    unary,
+    graph,
+    backward,
+    custom,
+    errors,
+    nn,
+    optimizers,
+    checking,
+    drawing,
+    copies,
+    weakrefs,
+    cycles,
+]
 
 
 # ----------------------------------------------------------------------------------------
@@ -312,7 +376,7 @@ def main():
 
     print(f"{sys.version.split()[0]} (debug build), micrograd_c from {sys.modules['micrograd_c'].__file__}")
     names = [s.__name__ for s in SECTIONS]
-    grown = {name: [] for name in names}     # per section, per counted round: (refs, blocks, nodes)
+    grown = {name: [] for name in names}  # per section, per counted round: (refs, blocks, nodes)
     for r in range(args.warmup + args.rounds):
         base = run(empty, args.calls)
         for section in SECTIONS:
@@ -320,8 +384,10 @@ def main():
             if r >= args.warmup:
                 grown[section.__name__].append(added)
 
-    print(f"{args.warmup} warm-up rounds, then {args.rounds} rounds of {args.calls} calls a section; "
-          "what each section added a round, less an empty section's (references, blocks, nodes):")
+    print(
+        f"{args.warmup} warm-up rounds, then {args.rounds} rounds of {args.calls} calls a section; "
+        "what each section added a round, less an empty section's (references, blocks, nodes):"
+    )
     bad = []
     for name in names:
         rows = grown[name]
@@ -331,12 +397,17 @@ def main():
         if not flat:
             bad.append(name)
     if bad:
-        sys.stdout.flush()      # the table first, then the verdict
-        print(f"error: not flat in {', '.join(bad)}: a section that leaks one reference a call "
-              f"adds {args.calls} a round", file=sys.stderr)
+        sys.stdout.flush()  # the table first, then the verdict
+        print(
+            f"error: not flat in {', '.join(bad)}: a section that leaks one reference a call "
+            f"adds {args.calls} a round",
+            file=sys.stderr,
+        )
         return 1
-    print(f"flat: sys.gettotalrefcount() {sys.gettotalrefcount()}, blocks {sys.getallocatedblocks()}, "
-          f"nodes {live_nodes()}")
+    print(
+        f"flat: sys.gettotalrefcount() {sys.gettotalrefcount()}, blocks {sys.getallocatedblocks()}, "
+        f"nodes {live_nodes()}"
+    )
     return 0
 
 

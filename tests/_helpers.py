@@ -23,6 +23,7 @@ GRAD_ATOL = 1e-12
 # ----------------------------------------------------------------------------------------
 # engines
 
+
 def load_engine(package):
     """The engine and nn modules of `package` ('micrograd' or 'micrograd_c') in one place."""
     engine = importlib.import_module(package + ".engine")
@@ -37,6 +38,7 @@ def has_tanh_exp(eng):
 # ----------------------------------------------------------------------------------------
 # data: scikit-learn's make_moons(n_samples, noise) with the global NumPy RandomState
 
+
 def make_moons(n_samples=100, noise=0.1):
     """scikit-learn's make_moons from the global RandomState; micrograd_c.datasets' copy,
     which test_demo checks against the notebook's recorded losses."""
@@ -47,6 +49,7 @@ def make_moons(n_samples=100, noise=0.1):
 
 # ----------------------------------------------------------------------------------------
 # graph walks (trace_graph.ipynb's trace and draw_dot, written iteratively)
+
 
 def trace(root):
     """All nodes reachable through `_prev` and the (child, parent) edges, as the notebook
@@ -130,6 +133,7 @@ def topo_order(root):
 # ----------------------------------------------------------------------------------------
 # which nn calls ran
 
+
 def nn_calls(nn, call):
     """call()'s result, and the class of each nn module whose __call__ ran meanwhile, in order,
     seen through the interpreter's profiling hook: micrograd's fold calls every layer and
@@ -142,7 +146,7 @@ def nn_calls(nn, call):
             if isinstance(module, nn.Module):
                 ran.append(type(module).__name__)
 
-    outer = sys.getprofile()            # a profiler of the run's own gets its hook back
+    outer = sys.getprofile()  # a profiler of the run's own gets its hook back
     sys.setprofile(profile)
     try:
         out = call()
@@ -155,12 +159,13 @@ def nn_calls(nn, call):
 # tanh and exp for the reference: micrograd 0.1.0 has neither, the lecture's versions are
 # built here as micrograd nodes with the known derivatives (1 - tanh^2, exp).
 
+
 def ref_tanh(v):
     t = math.tanh(v.data)
     out = type(v)(t, (v,), "tanh")
 
     def _backward():
-        v.grad += (1 - t ** 2) * out.grad
+        v.grad += (1 - t**2) * out.grad
 
     out._backward = _backward
     return out
@@ -188,6 +193,7 @@ def ref_exp(v):
 
 # ----------------------------------------------------------------------------------------
 # comparing numbers
+
 
 def same_float(got, want):
     """Forward values: bit-for-bit the same float (NaN matches NaN, 0.0 matches -0.0 as ==)."""
@@ -232,7 +238,7 @@ def abs_grad_scale(root):
         elif op == "ReLU":
             scale[kids[0]] += s * (1.0 if v.data > 0 else 0.0)
         elif op == "tanh":
-            scale[kids[0]] += s * abs(1 - v.data ** 2)
+            scale[kids[0]] += s * abs(1 - v.data**2)
         elif op == "exp":
             scale[kids[0]] += s * abs(v.data)
         else:
@@ -263,11 +269,13 @@ def assert_grads_match(got_values, want_values, root_ref=None):
     for i, (g, w) in enumerate(zip(got_values, want_values)):
         s = scales.get(w, 0.0)
         assert grad_close(g.grad, w.grad, s), (
-            f"grad #{i}: micrograd_c {g.grad!r} vs micrograd {w.grad!r} (scale {s!r})")
+            f"grad #{i}: micrograd_c {g.grad!r} vs micrograd {w.grad!r} (scale {s!r})"
+        )
 
 
 # ----------------------------------------------------------------------------------------
 # the demo's loss (demo.ipynb, full batch)
+
 
 def demo_loss(eng, model, X, y, alpha=1e-4):
     """demo.ipynb's SVM max-margin loss with L2 regularisation; returns (loss, accuracy)."""
@@ -275,7 +283,7 @@ def demo_loss(eng, model, X, y, alpha=1e-4):
     scores = list(map(model, inputs))
     losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
     data_loss = sum(losses) * (1.0 / len(losses))
-    reg_loss = alpha * sum((p * p for p in model.parameters()))
+    reg_loss = alpha * sum(p * p for p in model.parameters())
     total_loss = data_loss + reg_loss
     accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(y, scores)]
     return total_loss, sum(accuracy) / len(accuracy)
@@ -301,16 +309,17 @@ def train_steps(eng, model, X, y, steps, inspect=None):
 # ----------------------------------------------------------------------------------------
 # a table of expressions, each run on both engines side by side
 
+
 def _more_ops(a, b):
     # micrograd's test/test_engine.py::test_more_ops, on two leaves
     c = a + b
-    d = a * b + b ** 3
+    d = a * b + b**3
     c += c + 1
     c += 1 + c + (-a)
     d += d * 2 + (b + a).relu()
     d += 3 * d + (b - a).relu()
     e = c - d
-    f = e ** 2
+    f = e**2
     g = f / 2.0
     g += 10.0 / f
     return g
@@ -337,16 +346,16 @@ def _in_place(a, b):
 EXPRESSIONS = [
     ("add", lambda a, b: a + b, False),
     ("mul", lambda a, b: a * b, False),
-    ("pow2", lambda a, b: a ** 2, False),
-    ("pow3", lambda a, b: a ** 3, False),
-    ("pow-1", lambda a, b: a ** -1, False),
-    ("pow-2", lambda a, b: a ** -2, False),
-    ("pow0", lambda a, b: a ** 0, False),
-    ("pow1", lambda a, b: a ** 1, False),
-    ("pow2.0", lambda a, b: a ** 2.0, False),
-    ("pow0.5", lambda a, b: a ** 0.5, True),
-    ("pow1.5", lambda a, b: a ** 1.5, True),
-    ("pow-0.5", lambda a, b: a ** -0.5, True),
+    ("pow2", lambda a, b: a**2, False),
+    ("pow3", lambda a, b: a**3, False),
+    ("pow-1", lambda a, b: a**-1, False),
+    ("pow-2", lambda a, b: a**-2, False),
+    ("pow0", lambda a, b: a**0, False),
+    ("pow1", lambda a, b: a**1, False),
+    ("pow2.0", lambda a, b: a**2.0, False),
+    ("pow0.5", lambda a, b: a**0.5, True),
+    ("pow1.5", lambda a, b: a**1.5, True),
+    ("pow-0.5", lambda a, b: a**-0.5, True),
     ("neg", lambda a, b: -a, False),
     ("sub", lambda a, b: a - b, False),
     ("div", lambda a, b: a / b, False),
@@ -382,7 +391,7 @@ EXPRESSIONS = [
     ("a*a*a", lambda a, b: a * a * a, False),
     ("a/a", lambda a, b: a / a, False),
     ("diff_of_squares", lambda a, b: (a + b) * (a - b), False),
-    ("poly", lambda a, b: 3 * a ** 2 - 4 * a * b + b ** 3 / 2 - 5, False),
+    ("poly", lambda a, b: 3 * a**2 - 4 * a * b + b**3 / 2 - 5, False),
     ("in_place", _in_place, False),
     ("sanity_check", _sanity, False),
     ("more_ops", _more_ops, False),

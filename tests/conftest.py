@@ -10,7 +10,6 @@ declared in pyproject.toml, which runs pytest with --strict-markers.
 import os
 
 import pytest
-
 from _helpers import load_engine
 
 IMPL = os.environ.get("MICROGRAD_C_TEST_IMPL", "micrograd_c")

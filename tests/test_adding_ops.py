@@ -10,7 +10,6 @@ These need the repository's sources and a C compiler: they are skipped where the
 from a directory holding neither (an installed wheel's test run).
 """
 
-import math
 import os
 import pathlib
 import re
@@ -29,8 +28,7 @@ CC = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
 pytestmark = [
     pytest.mark.c_only,
     pytest.mark.skipif(not (CSRC / "ops.h").is_file(), reason="needs the repository's csrc/"),
-    pytest.mark.skipif(CC is None or not os.path.exists(shutil.which(CC) or CC),
-                       reason="needs a C compiler"),
+    pytest.mark.skipif(CC is None or not os.path.exists(shutil.which(CC) or CC), reason="needs a C compiler"),
 ]
 
 ROW = re.compile(r"^    X\((\w+),")
@@ -49,8 +47,18 @@ def compile_all(csrc):
     include = sysconfig.get_paths()["include"]
     for source in sorted(csrc.glob("*.c")):
         run = subprocess.run(
-            [CC, "-std=c11", "-fsyntax-only", "-DPy_LIMITED_API=0x03090000", f"-I{include}", f"-I{csrc}",
-             str(source)], capture_output=True, text=True)
+            [
+                CC,
+                "-std=c11",
+                "-fsyntax-only",
+                "-DPy_LIMITED_API=0x03090000",
+                f"-I{include}",
+                f"-I{csrc}",
+                str(source),
+            ],
+            capture_output=True,
+            text=True,
+        )
         if run.returncode:
             return source.name, run.stderr
     return None
@@ -78,7 +86,7 @@ def test_deleting_a_row_fails_the_build(tmp_path, key):
     lines = (csrc / "ops.h").read_text().splitlines(keepends=True)
     at = next(i for i, line in enumerate(lines) if ROW.match(line) and ROW.match(line).group(1) == key)
     del lines[at]
-    if key == ROWS[-1]:                 # the row before the last one now ends the macro
+    if key == ROWS[-1]:  # the row before the last one now ends the macro
         lines[at - 1] = lines[at - 1].rstrip().rstrip("\\").rstrip() + "\n"
     (csrc / "ops.h").write_text("".join(lines))
     assert table_rows((csrc / "ops.h").read_text()) == [k for k in ROWS if k != key]
@@ -132,27 +140,35 @@ def contributed(tmp_path_factory):
     """A scratch copy of the sources with CONTRIBUTING.md's steps applied, built in place."""
     root = tmp_path_factory.mktemp("contributed")
     for name in ("csrc", "micrograd_c", "tests"):
-        shutil.copytree(ROOT / name, root / name,
-                        ignore=shutil.ignore_patterns("_core*.so", "_core*.pyd", "_core.c", "_core.o",
-                                                      "__pycache__"))
+        shutil.copytree(
+            ROOT / name,
+            root / name,
+            ignore=shutil.ignore_patterns("_core*.so", "_core*.pyd", "_core.c", "_core.o", "__pycache__"),
+        )
     shutil.copy(ROOT / "pyproject.toml", root)
     steps = contributing_steps()
     assert {path for path, *_ in steps} == {"csrc/ops.h", "tests/test_ops.py", "micrograd_c/_core.pyi"}
     for step in steps:
         apply_step(root, *step)
-    build = subprocess.run([sys.executable, "micrograd_c/_build.py"], cwd=root, capture_output=True, text=True)
+    build = subprocess.run(
+        [sys.executable, "micrograd_c/_build.py"], cwd=root, capture_output=True, text=True
+    )
     assert build.returncode == 0, build.stdout + build.stderr
     return root
 
 
 def run_in(root, code):
-    run = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=root, capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], cwd=root, capture_output=True, text=True
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     return run.stdout
 
 
 def test_the_walkthrough_ops_are_methods_with_their_nodes(contributed):
-    out = run_in(contributed, """
+    out = run_in(
+        contributed,
+        """
         import math, micrograd_c
         from micrograd_c import Value
         assert micrograd_c.__file__.startswith(%r), micrograd_c.__file__
@@ -173,12 +189,16 @@ def test_the_walkthrough_ops_are_methods_with_their_nodes(contributed):
             a.atan2("x")
         except TypeError as e:
             print("TypeError:", e)
-        """ % str(contributed))
+        """
+        % str(contributed),
+    )
     assert "TypeError: atan2() takes a Value or a real number, not str" in out
 
 
 def test_the_walkthrough_unary_op_is_an_activation(contributed):
-    out = run_in(contributed, """
+    out = run_in(
+        contributed,
+        """
         from micrograd_c.nn import MLP, Neuron
         n = Neuron(3, activation="softplus")
         print(repr(n))
@@ -189,17 +209,32 @@ def test_the_walkthrough_unary_op_is_an_activation(contributed):
             Neuron(2, activation="atan2")
         except ValueError as e:
             print(e)
-        """)
+        """,
+    )
     lines = out.splitlines()
     assert lines[0] == "SoftplusNeuron(3)"
-    assert lines[1] == "+"                  # the last layer is linear
+    assert lines[1] == "+"  # the last layer is linear
     assert "'softplus'" in lines[2] and "'atan2'" not in lines[2].split("not")[0]
 
 
 def test_the_walkthrough_passes_the_generated_tests_and_the_stub_check(contributed):
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_ops.py", "tests/test_package.py",
-         "-k", "softplus or atan2 or stub"], cwd=contributed, capture_output=True, text=True)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_ops.py",
+            "tests/test_package.py",
+            "-k",
+            "softplus or atan2 or stub",
+        ],
+        cwd=contributed,
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     counts = re.search(r"(\d+) passed", run.stdout)
     assert counts and int(counts.group(1)) >= 20, run.stdout

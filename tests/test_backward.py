@@ -13,12 +13,11 @@ import traceback
 import weakref
 
 import pytest
-
 from _helpers import assert_grads_match, grad_close, same_float
-
 
 # ----------------------------------------------------------------------------------------
 # backward(): accumulation, as micrograd's
+
 
 def test_node_used_twice_gets_both_contributions(ref, impl):
     for eng in (ref, impl):
@@ -76,14 +75,18 @@ def test_relu_at_zero_passes_no_gradient(ref, impl):
 # special floats through backward, and where Python float arithmetic raises: the same
 # numbers, or the same exception, as micrograd's closures
 
-@pytest.mark.parametrize("fn, x", [
-    (lambda a: a.relu() * 1e308 * 10, -1.0),       # ReLU passes (out > 0) * inf = nan
-    (lambda a: (a * 0) * 1e308 * 10, 2.0),          # 0 * inf
-    (lambda a: (a ** 2) * 1e308 * 10, 0.0),         # 2 * 0.0 * inf
-    (lambda a: a.relu(), math.nan),                 # (nan > 0) is false: no gradient
-    (lambda a: a * math.inf - a * math.inf, 1.0),
-    (lambda a: (a * 1e200) * (a * 1e200), 1.0),     # forward inf, grads inf
-])
+
+@pytest.mark.parametrize(
+    "fn, x",
+    [
+        (lambda a: a.relu() * 1e308 * 10, -1.0),  # ReLU passes (out > 0) * inf = nan
+        (lambda a: (a * 0) * 1e308 * 10, 2.0),  # 0 * inf
+        (lambda a: (a**2) * 1e308 * 10, 0.0),  # 2 * 0.0 * inf
+        (lambda a: a.relu(), math.nan),  # (nan > 0) is false: no gradient
+        (lambda a: a * math.inf - a * math.inf, 1.0),
+        (lambda a: (a * 1e200) * (a * 1e200), 1.0),  # forward inf, grads inf
+    ],
+)
 def test_special_values_backward(ref, impl, fn, x):
     a_ref, a_impl = ref.Value(x), impl.Value(x)
     out_ref, out_impl = fn(a_ref), fn(a_impl)
@@ -93,11 +96,14 @@ def test_special_values_backward(ref, impl, fn, x):
     assert grad_close(a_impl.grad, a_ref.grad)
 
 
-@pytest.mark.parametrize("fn, exc", [
-    (lambda V: V(0.0) ** 0.5, ZeroDivisionError),   # 0.5 * 0.0 ** -0.5
-    (lambda V: V(0.0) ** 0, ZeroDivisionError),     # 0 * 0.0 ** -1
-    (lambda V: V(1e-110) ** -2, OverflowError),     # -2 * (1e-110) ** -3
-])
+@pytest.mark.parametrize(
+    "fn, exc",
+    [
+        (lambda V: V(0.0) ** 0.5, ZeroDivisionError),  # 0.5 * 0.0 ** -0.5
+        (lambda V: V(0.0) ** 0, ZeroDivisionError),  # 0 * 0.0 ** -1
+        (lambda V: V(1e-110) ** -2, OverflowError),  # -2 * (1e-110) ** -3
+    ],
+)
 def test_backward_raises_where_micrograd_raises(ref, impl, fn, exc):
     with pytest.raises(exc):
         fn(ref.Value).backward()
@@ -109,13 +115,14 @@ def test_backward_that_does_not_raise_at_zero(ref, impl):
     grads = []
     for eng in (ref, impl):
         a = eng.Value(0.0)
-        (a ** 1.5).backward()  # 1.5 * 0.0 ** 0.5 = 0
+        (a**1.5).backward()  # 1.5 * 0.0 ** 0.5 = 0
         grads.append(a.grad)
     assert grads[0] == grads[1] == 0
 
 
 # ----------------------------------------------------------------------------------------
 # two ops a user adds: sin, and the lecture's tanh written with exp
+
 
 def sin(self):
     """A sin op, as a user adds it to micrograd's Value (the README's example)."""
@@ -135,7 +142,7 @@ def lecture_tanh(self):
     out = self._engine_value(t, (self,), "tanh")
 
     def _backward():
-        self.grad += (1 - t ** 2) * out.grad
+        self.grad += (1 - t**2) * out.grad
 
     out._backward = _backward
     return out
@@ -166,6 +173,7 @@ def _compare(got, want):
 # ----------------------------------------------------------------------------------------
 # the lecture's ways to add an op
 
+
 def test_a_monkeypatched_op(patched):
     def program(Value):
         x = Value(0.5)
@@ -189,7 +197,7 @@ def test_the_lecture_s_neuron_with_its_own_tanh(patched):
 
     want, got = _both(patched, program)
     _compare(got, want)
-    x = got[5].data                          # the lecture's formula, to the bit
+    x = got[5].data  # the lecture's formula, to the bit
     assert got[6].data == (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1)
     assert got[6]._op == "tanh" and got[6]._prev == {got[5]}
 
@@ -233,7 +241,7 @@ def test_a_closure_replaces_a_built_in_node_s_rule(ref, impl):
 
     want, got = _both((ref, impl), program)
     _compare(got, want)
-    assert got[0].grad == 3.0 * 2.0 + 1.0    # through the relu, which would have passed none
+    assert got[0].grad == 3.0 * 2.0 + 1.0  # through the relu, which would have passed none
 
 
 def test_backward_reads_back_the_callable_given(ref, impl):
@@ -250,7 +258,7 @@ def test_backward_reads_back_the_callable_given(ref, impl):
 def test_a_node_built_with_children_and_an_op_label(ref, impl):
     def program(Value):
         a, b = Value(2.0), Value(-1.0)
-        c = Value(5.0, (a, b), "myop")          # no _backward: passes no gradient
+        c = Value(5.0, (a, b), "myop")  # no _backward: passes no gradient
         d = Value(data=1.5, _children=(c,), _op="k")
         y = d * c
         y.backward()
@@ -267,6 +275,7 @@ def test_a_node_built_with_children_and_an_op_label(ref, impl):
 # ----------------------------------------------------------------------------------------
 # manual backprop, as the lecture steps through it
 
+
 def test_manual_backprop_node_by_node(patched):
     def program(Value):
         x1, x2, w1, w2 = Value(2.0), Value(0.0), Value(-3.0), Value(1.0)
@@ -274,9 +283,9 @@ def test_manual_backprop_node_by_node(patched):
         x1w1, x2w2 = x1 * w1, x2 * w2
         s = x1w1 + x2w2
         n = s + b
-        o = n.tanh()                            # a closure node among C ones
+        o = n.tanh()  # a closure node among C ones
         o.grad = 1.0
-        for v in (o, n, s, x2w2, x1w1):         # the lecture's order, by hand
+        for v in (o, n, s, x2w2, x1w1):  # the lecture's order, by hand
             v._backward()
         return [x1, x2, w1, w2, b, x1w1, x2w2, s, n, o]
 
@@ -292,7 +301,7 @@ def test_manual_backprop_in_another_order_too(patched):
         y.grad = 2.0
         y._backward()
         s._backward()
-        s._backward()                           # twice: the user's choice, as in micrograd
+        s._backward()  # twice: the user's choice, as in micrograd
         return [x, s, y]
 
     want, got = _both(patched, program)
@@ -302,6 +311,7 @@ def test_manual_backprop_in_another_order_too(patched):
 # ----------------------------------------------------------------------------------------
 # a closure that raises
 
+
 class Boom(Exception):
     pass
 
@@ -310,7 +320,7 @@ def test_a_closure_that_raises(ref, impl):
     def program(Value):
         x = Value(1.5)
         y = x * 2.0
-        z = Value(y.data ** 2, (y,), "sq")
+        z = Value(y.data**2, (y,), "sq")
 
         def broken():
             raise Boom("the closure failed")
@@ -321,7 +331,7 @@ def test_a_closure_that_raises(ref, impl):
             w.backward()
         names = [frame.name for frame in traceback.extract_tb(info.tb)]
         assert names[-1] == "broken"
-        partial = [x.grad, y.grad, z.grad, w.grad]      # as far as the sweep got
+        partial = [x.grad, y.grad, z.grad, w.grad]  # as far as the sweep got
 
         def fixed():
             y.grad += 2 * y.data * z.grad
@@ -329,7 +339,7 @@ def test_a_closure_that_raises(ref, impl):
         z._backward = fixed
         for v in (x, y, z, w):
             v.grad = 0.0
-        w.backward()                            # nothing damaged: it runs again
+        w.backward()  # nothing damaged: it runs again
         return partial, [x, y, z, w]
 
     (want_partial, want), (got_partial, got) = _both((ref, impl), program)
@@ -354,6 +364,7 @@ def test_after_a_closure_raised_other_graphs_and_collections_work(impl):
 
 # ----------------------------------------------------------------------------------------
 # what closures keep alive, and what they do not
+
 
 def test_a_closure_lives_as_long_as_a_node_above_it(patched):
     def program(Value):
@@ -389,10 +400,10 @@ def test_an_nn_call_on_inputs_with_closures(patched):
 def test_a_closure_that_builds_values_while_backward_runs(ref, impl):
     def program(Value):
         x = Value(0.25)
-        out = Value(x.data ** 3, (x,), "cube")
+        out = Value(x.data**3, (x,), "cube")
 
         def _backward():
-            local = (x * x * 3.0).data          # a small graph, made in the middle of the sweep
+            local = (x * x * 3.0).data  # a small graph, made in the middle of the sweep
             x.grad += local * out.grad
 
         out._backward = _backward
@@ -414,11 +425,11 @@ def test_custom_op_graphs_dropped_in_a_loop_leave_memory_flat(impl, patched):
         y.backward()
         return weakref.ref(y)
 
-    refs = [step(k) for k in range(2000)]      # the arena's blocks and spares in place
+    refs = [step(k) for k in range(2000)]  # the arena's blocks and spares in place
     gc.collect()
-    assert all(r() is None for r in refs)       # each graph is a cycle: gone with gc.collect()
+    assert all(r() is None for r in refs)  # each graph is a cycle: gone with gc.collect()
     nodes, size = engine.live_nodes(), engine.arena_bytes(spares=True)
-    for k in range(2000):                       # 2,000 more: nothing more is kept
+    for k in range(2000):  # 2,000 more: nothing more is kept
         step(k)
     gc.collect()
     assert engine.live_nodes() <= nodes
@@ -434,7 +445,7 @@ def test_backward_inside_a_closure_is_refused_clearly(impl):
     out._backward = other.backward
     with pytest.raises(RuntimeError, match="stopped at a Python _backward"):
         (out * 2.0).backward()
-    other.backward()                            # and once the first is over, it runs
+    other.backward()  # and once the first is over, it runs
     assert other.grad == 1.0
 
 
@@ -454,7 +465,7 @@ def test_a_closure_that_grows_the_arena_and_asks_for_collections(impl):
     kept = []
     x = Value(0.5)
     chain = x
-    for _ in range(5000):                       # blocks of nodes below the closure's node
+    for _ in range(5000):  # blocks of nodes below the closure's node
         chain = chain * 1.0 + 0.0
     out = Value(chain.data * 2, (chain,), "double")
 
@@ -471,4 +482,4 @@ def test_a_closure_that_grows_the_arena_and_asks_for_collections(impl):
     del kept[:]
     before = engine.collections()
     gc.collect()
-    assert engine.collections() > before        # and they run again once it is over
+    assert engine.collections() > before  # and they run again once it is over

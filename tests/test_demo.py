@@ -7,7 +7,6 @@ import random
 
 import numpy as np
 import pytest
-
 from _helpers import abs_grad_scale, grad_close, make_moons, train_steps
 
 STEPS = 10
@@ -39,8 +38,9 @@ def _run(eng):
     finally:
         gc.enable()
     gc.collect()  # micrograd's graphs are reference cycles: free them before other tests run
-    return dict(X=X, y=y, initial=initial, history=history, step0=step0,
-                final=[p.data for p in model.parameters()])
+    return dict(
+        X=X, y=y, initial=initial, history=history, step0=step0, final=[p.data for p in model.parameters()]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -98,9 +98,9 @@ def test_adam_reaches_every_point_in_fewer_steps_than_sgd(impl):
     from micrograd_c import demo
 
     sgd = demo.train(impl.Value, impl.nn.MLP, 100)
-    adam = demo.train(impl.Value, impl.nn.MLP, 100, optimizer='adam')
+    adam = demo.train(impl.Value, impl.nn.MLP, 100, optimizer="adam")
     first_sgd, first_adam = demo.first_perfect(sgd), demo.first_perfect(adam)
     assert first_sgd is not None and first_adam is not None
     assert first_adam < first_sgd
-    assert all(acc == 1.0 for _, acc, _ in adam[first_adam:])   # and stays there
+    assert all(acc == 1.0 for _, acc, _ in adam[first_adam:])  # and stays there
     assert adam[-1][0] < 0.02

@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 
 import pytest
-
 from _helpers import has_tanh_exp, trace
+
 from micrograd_c import draw, draw_dot
 
 NO_GRAPHVIZ = "the graphviz Python package is not installed (pip install graphviz)"
@@ -25,6 +25,7 @@ def graphviz():
 
 # ----------------------------------------------------------------------------------------
 # reading a drawing back, and what it should show
+
 
 def svg_graph(svg):
     """The nodes (title -> the texts drawn in it) and edges (tail title, head title) of an SVG
@@ -62,8 +63,7 @@ def expected_signature(root):
         return ("op", v._op, record_texts(v)) if v._op else ("record", record_texts(v))
 
     edges = Counter((("record", record_texts(c)), head(v)) for c, v in child_edges)
-    edges.update((("op", v._op, record_texts(v)), ("record", record_texts(v)))
-                 for v in values if v._op)
+    edges.update((("op", v._op, record_texts(v)), ("record", record_texts(v))) for v in values if v._op)
     return records, ops, edges
 
 
@@ -104,7 +104,7 @@ def neuron_call(eng):
 
 def shared_operands(eng):
     a, b = eng.Value(-1.5), eng.Value(0.25)
-    return a * a + a * b + b     # a three times, b twice: each one record
+    return a * a + a * b + b  # a three times, b twice: each one record
 
 
 def labelled_tanh(eng):
@@ -122,6 +122,7 @@ GRAPHS = [relu_expression, neuron_call, shared_operands]
 
 # ----------------------------------------------------------------------------------------
 # the structure, through dot
+
 
 @needs_dot
 @pytest.mark.parametrize("build", GRAPHS + [labelled_tanh], ids=lambda f: f.__name__)
@@ -155,15 +156,19 @@ def test_the_relu_expression_in_numbers(graphviz, impl):
     # x, 2, x*2, 1, x*2+1, relu: six records; *, +, ReLU: three op nodes; 5 + 3 edges
     assert len(nodes) == 9 and len(edges) == 8
     shown = Counter(nodes.values())
-    assert shown == Counter([
-        ("data 1.0000", "grad 2.0000"),     # x
-        ("data 2.0000", "grad 1.0000"),     # the leaf 2
-        ("data 2.0000", "grad 1.0000"),     # x * 2
-        ("data 1.0000", "grad 1.0000"),     # the leaf 1
-        ("data 3.0000", "grad 1.0000"),     # x * 2 + 1
-        ("data 3.0000", "grad 1.0000"),     # relu
-        ("*",), ("+",), ("ReLU",),
-    ])
+    assert shown == Counter(
+        [
+            ("data 1.0000", "grad 2.0000"),  # x
+            ("data 2.0000", "grad 1.0000"),  # the leaf 2
+            ("data 2.0000", "grad 1.0000"),  # x * 2
+            ("data 1.0000", "grad 1.0000"),  # the leaf 1
+            ("data 3.0000", "grad 1.0000"),  # x * 2 + 1
+            ("data 3.0000", "grad 1.0000"),  # relu
+            ("*",),
+            ("+",),
+            ("ReLU",),
+        ]
+    )
 
 
 @needs_dot
@@ -184,6 +189,7 @@ def test_the_neuron_has_its_parameters_and_inputs(graphviz, either):
 # ----------------------------------------------------------------------------------------
 # the records
 
+
 def test_records_show_label_data_and_grad_to_four_places(graphviz, impl):
     a = impl.Value(2.0)
     a.label = "a"
@@ -193,7 +199,7 @@ def test_records_show_label_data_and_grad_to_four_places(graphviz, impl):
     c.backward()
     source = draw_dot(c).source
     assert '"{ a | data 2.0000 | grad -3.1416 }"' in source
-    assert '"{ data -3.1416 | grad 2.0000 }"' in source       # no label: no label field
+    assert '"{ data -3.1416 | grad 2.0000 }"' in source  # no label: no label field
     assert '"{ c | data -6.2832 | grad 1.0000 }"' in source
     assert source.count("shape=record") == 3
 
@@ -226,10 +232,12 @@ def test_a_label_with_record_syntax_is_escaped(graphviz, impl):
     w.label = "<html>"
     nodes, edges = svg_graph(draw_dot(w).pipe(format="svg"))
     # still two records of three fields each, the labels drawn as they are
-    assert sorted(t for t in nodes.values() if len(t) > 1) == sorted([
-        (WEIRD, "data 1.0000", "grad 0.0000"),
-        ("<html>", "data 1.0000", "grad 0.0000"),
-    ])
+    assert sorted(t for t in nodes.values() if len(t) > 1) == sorted(
+        [
+            (WEIRD, "data 1.0000", "grad 0.0000"),
+            ("<html>", "data 1.0000", "grad 0.0000"),
+        ]
+    )
     assert len(edges) == 2
 
 
@@ -258,7 +266,7 @@ def drawn(eng, where, text):
     if where == "label":
         assert len(nodes) == 1 and not edges
         (shown,) = records
-        assert shown[-2:] == ("data 1.0000", "grad 0.0000")   # still three fields
+        assert shown[-2:] == ("data 1.0000", "grad 0.0000")  # still three fields
         return shown[:-2]
     assert len(records) == 2 and len(edges) == 2
     (shown,) = ops
@@ -284,7 +292,7 @@ UNDRAWABLE = [
     ("a\x80b\x85c\x9fd", ("a\\x80b\\x85c\\x9fd",)),
     ("a\r\nb", ("a\\r", "b")),
     ("a\udc80b", ("a\\udc80b",)),
-    ("\ud83d\ude00", ("\\ud83d\\ude00",)),          # two lone surrogates, not an emoji
+    ("\ud83d\ude00", ("\\ud83d\\ude00",)),  # two lone surrogates, not an emoji
     ("a\ufffeb\uffff", ("a\\ufffeb\\uffff",)),
 ]
 
@@ -299,7 +307,7 @@ LITERAL = [
     ("\\N \\G \\E \\T \\H \\L", ("\\N \\G \\E \\T \\H \\L",)),
     ("a\\lb\\rc\\nd", ("a\\lb\\rc\\nd",)),
     ("ends in \\", ("ends in \\",)),
-    ("x\ny", ("x", "y")),                           # a newline is a line break
+    ("x\ny", ("x", "y")),  # a newline is a line break
     ("&amp;", ("&amp;",)),
     ("&lt;b&gt;", ("&lt;b&gt;",)),
     ("&#65;&#x42;", ("&#65;&#x42;",)),
@@ -317,8 +325,7 @@ LITERAL = [
 # is drawn as it is
 @needs_dot
 @pytest.mark.parametrize("where", WHERE)
-@pytest.mark.parametrize("text, lines", UNDRAWABLE + LITERAL,
-                         ids=[repr(t) for t, _ in UNDRAWABLE + LITERAL])
+@pytest.mark.parametrize("text, lines", UNDRAWABLE + LITERAL, ids=[repr(t) for t, _ in UNDRAWABLE + LITERAL])
 def test_labels_are_drawn_as_promised(graphviz, either, where, text, lines):
     assert drawn(either, where, text) == lines
 
@@ -343,7 +350,7 @@ def test_labels_up_to_the_limit_are_drawn_whole(graphviz, either, where):
     n = draw.MAX_LABEL
     assert drawn(either, where, "y" * n) == ("y" * n,)
     assert drawn(either, where, "y" * (n + 1)) == ("y" * (n - 1) + "\u2026",)
-    assert drawn(either, where, "\U0001f600" * n) == ("\U0001f600" * n,)   # 4 bytes each
+    assert drawn(either, where, "\U0001f600" * n) == ("\U0001f600" * n,)  # 4 bytes each
     assert drawn(either, where, "&" * n) == ("&" * n,)
 
 
@@ -352,7 +359,7 @@ def test_labels_up_to_the_limit_are_drawn_whole(graphviz, either, where):
 def test_a_long_label_is_cut_before_it_is_escaped(graphviz, either, where):
     n = draw.MAX_LABEL
     assert drawn(either, where, "\x00" * (2 * n)) == ("\\x00" * (n - 1) + "\u2026",)
-    cut = ("z\n" * n)[:n - 1] + "\u2026"                   # newlines count as characters
+    cut = ("z\n" * n)[: n - 1] + "\u2026"  # newlines count as characters
     assert drawn(either, where, "z\n" * (2 * n)) == tuple(cut.split("\n"))
 
 
@@ -370,20 +377,21 @@ def test_a_value_used_twice_is_drawn_once(graphviz, impl):
     a = impl.Value(3.0)
     source = draw_dot(a + a).source
     assert source.count("shape=record") == 2
-    assert source.count("->") == 2              # a -> '+', '+' -> a + a
+    assert source.count("->") == 2  # a -> '+', '+' -> a + a
 
 
 def test_a_value_with_children_and_no_op_gets_edges_straight_to_it(graphviz, ref):
     a, b = ref.Value(1.0), ref.Value(2.0)
-    out = ref.Value(3.0, (a, b))                # micrograd's default _op is ''
+    out = ref.Value(3.0, (a, b))  # micrograd's default _op is ''
     source = draw_dot(out).source
     assert source.count("shape=record") == 3
     assert source.count("->") == 2
-    assert source.count("[label=") == 3        # the three records, no op node
+    assert source.count("[label=") == 3  # the three records, no op node
 
 
 # ----------------------------------------------------------------------------------------
 # options
+
 
 @needs_dot
 def test_format_and_rankdir_reach_the_digraph(graphviz, impl):
@@ -392,7 +400,7 @@ def test_format_and_rankdir_reach_the_digraph(graphviz, impl):
     assert dot.format == "png"
     assert dot.graph_attr["rankdir"] == "TB"
     assert "rankdir=TB" in dot.source
-    assert dot.pipe().startswith(b"\x89PNG")            # the Digraph's own format
+    assert dot.pipe().startswith(b"\x89PNG")  # the Digraph's own format
     assert draw_dot(y).format == "svg"
     assert "rankdir=LR" in draw_dot(y).source
     assert draw_dot(y).pipe().lstrip().startswith(b"<?xml")
@@ -419,6 +427,7 @@ def test_bad_options_are_refused(graphviz, impl):
 # ----------------------------------------------------------------------------------------
 # big graphs
 
+
 def chain(eng, n):
     """A graph of n + 1 Values, each the relu of the one before: n deep."""
     v = eng.Value(1.0)
@@ -428,7 +437,7 @@ def chain(eng, n):
 
 
 def test_more_than_max_nodes_is_refused_with_what_to_do(graphviz, impl):
-    root = chain(impl, 10)                      # 11 Values
+    root = chain(impl, 10)  # 11 Values
     assert draw_dot(root, max_nodes=11).source.count("shape=record") == 11
     with pytest.raises(ValueError) as err:
         draw_dot(root, max_nodes=10)
@@ -449,7 +458,7 @@ def test_a_huge_graph_is_refused_after_max_nodes_values(graphviz, either):
                 Counted.reads += 1
             return super().__getattribute__(name)
 
-    kept = [Counted(1.0)]                       # each Value kept: _prev gives the user's own
+    kept = [Counted(1.0)]  # each Value kept: _prev gives the user's own
     for _ in range(50_000):
         kept.append(Counted(1.0, (kept[-1],), "ReLU"))
     Counted.reads = 0
@@ -461,6 +470,7 @@ def test_a_huge_graph_is_refused_after_max_nodes_values(graphviz, either):
 class LazyChain:
     """A Value-like chain whose children are made when first asked for, counting how many
     nodes were expanded: a walk that stops early expands few."""
+
     expanded = 0
 
     def __init__(self, depth):
@@ -482,7 +492,7 @@ def test_the_walk_stops_at_the_limit(graphviz, monkeypatch):
 
 
 def test_a_deep_graph_is_walked_without_recursion(graphviz, impl):
-    depth = 30_000                              # far past the recursion limit
+    depth = 30_000  # far past the recursion limit
     assert depth > sys.getrecursionlimit()
     source = draw_dot(chain(impl, depth), max_nodes=depth + 1).source
     assert source.count("shape=record") == depth + 1
@@ -492,7 +502,8 @@ def test_a_deep_graph_is_walked_without_recursion(graphviz, impl):
 # ----------------------------------------------------------------------------------------
 # without graphviz
 
+
 def test_without_graphviz_the_error_says_what_to_install(monkeypatch, impl):
-    monkeypatch.setitem(sys.modules, "graphviz", None)      # import graphviz now fails
+    monkeypatch.setitem(sys.modules, "graphviz", None)  # import graphviz now fails
     with pytest.raises(ImportError, match=r'pip install "micrograd_c\[draw\]"'):
         draw_dot(impl.Value(1.0))

@@ -17,9 +17,10 @@ import random
 import struct
 
 import pytest
-
 from _helpers import grad_close
-from micrograd_c import Value, functional as F, gradcheck
+
+from micrograd_c import Value, gradcheck
+from micrograd_c import functional as F
 from micrograd_c.engine import live_nodes
 
 pytestmark = pytest.mark.c_only
@@ -87,7 +88,7 @@ def graph(outputs):
     def name(v):
         if id(v) not in memo:
             stack = [(v, False)]
-            while stack:                                # children first, without recursion
+            while stack:  # children first, without recursion
                 u, ready = stack.pop()
                 if id(u) in memo:
                     continue
@@ -118,8 +119,14 @@ def build(fn, data, make):
             return v
         return x
 
-    args = [[[value(x) for x in row] for row in d] if d and isinstance(d[0], list) else [value(x) for x in d]
-            if isinstance(d, list) else d for d in data]
+    args = [
+        [[value(x) for x in row] for row in d]
+        if d and isinstance(d[0], list)
+        else [value(x) for x in d]
+        if isinstance(d, list)
+        else d
+        for d in data
+    ]
     return as_list(fn(*args)), leaves
 
 
@@ -167,6 +174,7 @@ def test_dot_with_numbers_on_either_side():
 
     def mixed(fn):
         return lambda va, vb: fn([va[0], 0.5, va[2], -3], [1.25, vb[1], vb[2], vb[3]])
+
     assert_same(mixed(plain_dot), mixed(F.dot), [a, b])
 
 
@@ -187,6 +195,7 @@ def test_linear_with_a_bias_of_values_and_numbers():
 
     def with_bias(fn):
         return lambda x, w, b: fn(x, w, [b[0], 0.75])
+
     assert_same(with_bias(plain_linear), with_bias(F.linear), [vec(3), w, vec(1)])
 
 
@@ -196,12 +205,16 @@ def test_sum(start):
         if start == "value":
             return lambda v, s: fn(v, s[0])
         return lambda v, s: fn(v, start)
+
     assert_same(with_start(plain_sum), with_start(F.sum), [vec(5), vec(1)])
 
 
 @pytest.mark.parametrize("n", SIZES + [27])
-@pytest.mark.parametrize("plain, func", [(plain_softmax, F.softmax), (plain_log_softmax, F.log_softmax)],
-                         ids=["softmax", "log_softmax"])
+@pytest.mark.parametrize(
+    "plain, func",
+    [(plain_softmax, F.softmax), (plain_log_softmax, F.log_softmax)],
+    ids=["softmax", "log_softmax"],
+)
 def test_softmax(plain, func, n):
     assert_same(plain, func, [vec(n, 8.0)])
 
@@ -219,6 +232,7 @@ builtin_sum = sum
 def test_rmsnorm(n, eps):
     def with_eps(fn):
         return lambda x: fn(x, eps)
+
     assert_same(with_eps(plain_rmsnorm), with_eps(F.rmsnorm), [vec(n)])
 
 
@@ -226,6 +240,7 @@ def test_rmsnorm(n, eps):
 def test_cross_entropy(target):
     def at(fn):
         return lambda logits: fn(logits, target)
+
     assert_same(at(plain_cross_entropy), at(F.cross_entropy), [vec(27, 4.0)])
 
 
@@ -233,6 +248,7 @@ def test_cross_entropy(target):
 def test_each(method):
     def plain(xs):
         return [getattr(x, method)() for x in xs]
+
     data = [abs(x) + 0.1 for x in vec(6)] if method == "log" else vec(6)
     assert_same(plain, getattr(F, method), [data])
 
@@ -245,10 +261,14 @@ def test_each(method):
 def test_micrograd_gives_the_same(ref, case):
     x, w = vec(5), [vec(5) for _ in range(3)]
     plain = {
-        "dot": (lambda E: plain_dot([E(t) for t in x], [E(t) for t in w[0]]),
-                lambda: F.dot([Value(t) for t in x], [Value(t) for t in w[0]])),
-        "linear": (lambda E: plain_linear([E(t) for t in x], [[E(t) for t in r] for r in w]),
-                   lambda: F.linear([Value(t) for t in x], [[Value(t) for t in r] for r in w])),
+        "dot": (
+            lambda E: plain_dot([E(t) for t in x], [E(t) for t in w[0]]),
+            lambda: F.dot([Value(t) for t in x], [Value(t) for t in w[0]]),
+        ),
+        "linear": (
+            lambda E: plain_linear([E(t) for t in x], [[E(t) for t in r] for r in w]),
+            lambda: F.linear([Value(t) for t in x], [[Value(t) for t in r] for r in w]),
+        ),
         "sum": (lambda E: plain_sum([E(t) for t in x], 0.5), lambda: F.sum([Value(t) for t in x], 0.5)),
         "rmsnorm": (lambda E: plain_rmsnorm([E(t) for t in x]), lambda: F.rmsnorm([Value(t) for t in x])),
         "relu": (lambda E: [E(t).relu() for t in x], lambda: F.relu([Value(t) for t in x])),
@@ -257,6 +277,7 @@ def test_micrograd_gives_the_same(ref, case):
     assert [bits(g.data) for g in got] == [bits(r.data) for r in want]
     backward_all(want, ref.Value)
     backward_all(got, Value)
+
     # the leaves, in the order they were made, on each side
     def leaves(outs):
         seen, stack, found = set(), list(outs), []
@@ -268,6 +289,7 @@ def test_micrograd_gives_the_same(ref, case):
                 if not v._prev:
                     found.append(v)
         return sorted(found, key=lambda v: (v.data, v.grad))
+
     for g, r in zip(leaves(got), leaves(want)):
         assert bits(g.data) == bits(r.data) and grad_close(g.grad, r.grad)
 
@@ -276,13 +298,17 @@ def test_micrograd_gives_the_same(ref, case):
 # gradcheck: the gradients are the functions' own
 
 
-@pytest.mark.parametrize("fn", [
-    lambda *v: F.dot(v[:3], v[3:]),
-    lambda *v: F.sum(F.linear(v[:3], [v[3:6], v[:3]], [v[0], 2.0])),
-    lambda *v: F.cross_entropy(list(v), 2),
-    lambda *v: F.sum(F.log_softmax(list(v))),
-    lambda *v: F.dot(F.rmsnorm(list(v)), list(v)),
-], ids=["dot", "linear", "cross_entropy", "log_softmax", "rmsnorm"])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda *v: F.dot(v[:3], v[3:]),
+        lambda *v: F.sum(F.linear(v[:3], [v[3:6], v[:3]], [v[0], 2.0])),
+        lambda *v: F.cross_entropy(list(v), 2),
+        lambda *v: F.sum(F.log_softmax(list(v))),
+        lambda *v: F.dot(F.rmsnorm(list(v)), list(v)),
+    ],
+    ids=["dot", "linear", "cross_entropy", "log_softmax", "rmsnorm"],
+)
 def test_gradcheck(fn):
     assert gradcheck(fn, [Value(t) for t in vec(6)])
 
@@ -304,11 +330,13 @@ def test_a_value_subclass_goes_through_python():
 
 def test_a_python_backward_below_is_kept():
     import math as m
+
     x = Value(0.3)
     s = Value(m.sin(x.data), (x,), "sin")
 
     def _backward():
         x.grad += m.cos(x.data) * s.grad
+
     s._backward = _backward
     out = F.dot([s, Value(2.0)], [Value(1.5), s])
     out.backward()

@@ -17,12 +17,12 @@ from micrograd_c import GradcheckError, gradcheck
 # (id, f, inputs' data): away from relu's kink and pow's poles, for both engines
 BOTH = [
     ("add_mul", lambda a, b: a * b + b * b * a + 3, (1.3, -0.7)),
-    ("pow", lambda a, b: a**3 + b**-1 + (a * a)**0.5 + b**2, (1.3, -0.7)),
+    ("pow", lambda a, b: a**3 + b**-1 + (a * a) ** 0.5 + b**2, (1.3, -0.7)),
     ("relu", lambda a, b: (a * b + 1).relu() * a + (a - b).relu(), (1.3, -0.7)),
     ("sub_div_neg", lambda a, b: (a - b) / (a + 2) - -b + 1 / b, (1.3, -0.7)),
     ("numbers_on_the_left", lambda a, b: 2 * a + 1 - a / 3 - (4 - b), (0.2, 5.0)),
     ("one_input", lambda a: a * a * a - a, (0.4,)),
-    ("three_inputs", lambda a, b, c: (a * b + c)**2 * c, (0.5, -1.25, 2.0)),
+    ("three_inputs", lambda a, b, c: (a * b + c) ** 2 * c, (0.5, -1.25, 2.0)),
 ]
 
 # tanh and exp: micrograd_c only (micrograd 0.1.0 has neither)
@@ -71,7 +71,8 @@ MESSAGE = re.compile(
     r"gradcheck: gradient mismatch for input (?P<index>\d+)(?: \('(?P<label>[^']*)'\))?: "
     r"analytic (?P<analytic>\S+), numeric (?P<numeric>\S+); "
     r"\|analytic - numeric\| = (?P<diff>\S+) > atol \+ rtol \* \|numeric\| = (?P<tol>\S+) "
-    r"\(atol=(?P<atol>\S+), rtol=(?P<rtol>\S+)\)")
+    r"\(atol=(?P<atol>\S+), rtol=(?P<rtol>\S+)\)"
+)
 
 
 def parse(err):
@@ -92,8 +93,8 @@ def test_a_detached_factor_fails_with_both_numbers(either):
         gradcheck(leaked, [x])
     m = parse(err)
     assert m["index"] == "0" and m["label"] is None
-    assert float(m["analytic"]) == 1.5                   # the graph's gradient, x
-    assert math.isclose(float(m["numeric"]), 3.0, rel_tol=1e-8)     # the true one, 2x
+    assert float(m["analytic"]) == 1.5  # the graph's gradient, x
+    assert math.isclose(float(m["numeric"]), 3.0, rel_tol=1e-8)  # the true one, 2x
     numeric = float(m["numeric"])
     assert float(m["diff"]) == abs(1.5 - numeric)
     assert float(m["tol"]) == 1e-8 + 1e-5 * abs(numeric)
@@ -103,9 +104,11 @@ def test_a_detached_factor_fails_with_both_numbers(either):
 def test_the_worst_input_is_named_with_its_label(impl):
     a, b, c = impl.Value(1.0), impl.Value(2.0), impl.Value(1.0)
     a.label, b.label, c.label = "a", "b", "c"
+
     # a 1% off (about 1e3 tolerances), b right, c half its gradient (about 5e4 tolerances)
     def f(a, b, c):
         return a + 0.01 * a.data * a.data + b * b + leaked(c)
+
     with pytest.raises(GradcheckError) as err:
         gradcheck(f, [a, b, c])
     m = parse(err)
@@ -117,10 +120,13 @@ def test_a_wrong_backward_in_a_micrograd_node_fails(ref):
     # an op written by hand on micrograd's Value: cube with the derivative of a square
     def cube(x):
         out = ref.Value(x.data**3, (x,), "cube")
+
         def _backward():
             x.grad += 2 * x.data * out.grad
+
         out._backward = _backward
         return out
+
     x, y = ref.Value(0.5), ref.Value(-1.0)
     with pytest.raises(GradcheckError) as err:
         gradcheck(lambda x, y: cube(x) * y, [x, y])
@@ -144,13 +150,19 @@ def test_nan_never_agrees(impl):
         gradcheck(lambda x: x * math.nan, [impl.Value(1.0)])
 
 
-@pytest.mark.parametrize("rtol, atol, ok", [
-    (0.6, 0.0, True), (0.4, 0.0, False),        # |1 - 2| against rtol * 2
-    (0.0, 1.1, True), (0.0, 0.9, False),        # against atol
-    (0.3, 0.45, True), (0.3, 0.35, False),      # against atol + rtol * 2
-])
+@pytest.mark.parametrize(
+    "rtol, atol, ok",
+    [
+        (0.6, 0.0, True),
+        (0.4, 0.0, False),  # |1 - 2| against rtol * 2
+        (0.0, 1.1, True),
+        (0.0, 0.9, False),  # against atol
+        (0.3, 0.45, True),
+        (0.3, 0.35, False),  # against atol + rtol * 2
+    ],
+)
 def test_the_tolerance_is_atol_plus_rtol_times_numeric(either, rtol, atol, ok):
-    x = either.Value(1.0)                       # analytic 1, numeric 2
+    x = either.Value(1.0)  # analytic 1, numeric 2
     if ok:
         assert gradcheck(leaked, [x], rtol=rtol, atol=atol)
     else:
@@ -165,10 +177,11 @@ def test_the_error_is_an_assertion_error():
 # ----------------------------------------------------------------------------------------
 # arguments
 
+
 def test_arguments_are_checked(either):
     V = either.Value
     x = V(1.0)
-    ok = lambda x: x * 2        # noqa: E731
+    ok = lambda x: x * 2  # noqa: E731
     cases = [
         (TypeError, "f must be callable", ("not f", [x])),
         (TypeError, "inputs must be a list of Values, got Value", (ok, x)),
@@ -193,15 +206,16 @@ def test_arguments_are_checked(either):
     ]:
         with pytest.raises(exc, match=msg):
             gradcheck(ok, [x], **kw)
-    assert gradcheck(ok, [x], rtol=0, atol=1e-6)        # zero tolerances are fine
+    assert gradcheck(ok, [x], rtol=0, atol=1e-6)  # zero tolerances are fine
 
 
 # ----------------------------------------------------------------------------------------
 # what it leaves behind
 
+
 def test_data_is_restored_and_grads_are_the_analytic_ones(either):
     x, y = either.Value(0.1 + 0.2), either.Value(-0.7)  # 0.30000000000000004
-    x.grad, y.grad = 100.0, -100.0          # zeroed first: these must not count
+    x.grad, y.grad = 100.0, -100.0  # zeroed first: these must not count
     assert gradcheck(lambda x, y: x * y + y * y, [x, y])
     assert x.data == 0.1 + 0.2 and y.data == -0.7
     assert x.grad == -0.7
@@ -213,15 +227,17 @@ def test_data_is_restored_after_a_mismatch(either):
     with pytest.raises(GradcheckError):
         gradcheck(leaked, [x])
     assert x.data == 1.25
-    assert x.grad == 1.25                   # the (wrong) analytic gradient
+    assert x.grad == 1.25  # the (wrong) analytic gradient
 
 
 def test_data_is_restored_when_f_raises_at_a_perturbed_point(either):
     x, y = either.Value(1.5), either.Value(2.5)
+
     def f(x, y):
         if y.data != 2.5:
             raise RuntimeError("only defined at y = 2.5")
         return x * y
+
     with pytest.raises(RuntimeError, match="only defined"):
         gradcheck(f, [x, y])
     assert (x.data, y.data) == (1.5, 2.5)
@@ -229,8 +245,10 @@ def test_data_is_restored_when_f_raises_at_a_perturbed_point(either):
 
 def test_f_sees_each_input_moved_by_eps_in_turn(either):
     seen = []
+
     def f(x, y):
         seen.append((x.data, y.data))
         return x * y
+
     gradcheck(f, [either.Value(1.0), either.Value(2.0)], eps=0.5)
     assert seen == [(1.0, 2.0), (1.5, 2.0), (0.5, 2.0), (1.0, 2.5), (1.0, 1.5)]

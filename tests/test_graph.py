@@ -7,12 +7,11 @@ import math
 import random
 
 import pytest
-
 from _helpers import (
     dot_signature,
     expression_cases,
-    graph_signature,
     grad_close,
+    graph_signature,
     trace,
 )
 
@@ -22,6 +21,7 @@ CASES = [c for c in expression_cases() if c[2:] in ((-4.0, 2.0), (3.0, -0.5))]
 
 # ----------------------------------------------------------------------------------------
 # trace_graph.ipynb
+
 
 def test_trace_of_relu_expression(ref, impl):
     sigs = []
@@ -89,6 +89,7 @@ def test_shared_interior_node_is_one_node(ref, impl):
 # ----------------------------------------------------------------------------------------
 # _prev
 
+
 def test_prev_is_a_set_of_the_users_values(ref, impl):
     for eng in (ref, impl):
         a, b = eng.Value(2.0), eng.Value(3.0)
@@ -125,7 +126,7 @@ def test_prev_of_number_operand_and_self_use(ref, impl):
         assert (a + a)._prev == {a}
         assert (a * a)._prev == {a}
         assert len((a - a)._prev) == 2  # a + (a * -1)
-        (p,) = (a ** 2)._prev
+        (p,) = (a**2)._prev
         assert p is a
 
 
@@ -146,6 +147,7 @@ def test_node_built_by_hand(ref, impl):
 
 # ----------------------------------------------------------------------------------------
 # _backward by hand, in the lecture's order
+
 
 def _lecture_graph(eng):
     def leaf(x, name):
@@ -196,7 +198,7 @@ def test_backward_by_hand_through_tanh(impl):
         node._backward()
     t = math.tanh(2.0 * -3.0 + 0.0 * 1.0 + 6.8813735870195432)
     assert o.data == t
-    dn = 1 - t ** 2
+    dn = 1 - t**2
     assert grad_close(n.grad, dn)
     assert grad_close(x1.grad, dn * -3.0) and grad_close(w1.grad, dn * 2.0)
     assert grad_close(x2.grad, dn * 1.0) and w2.grad == 0.0
@@ -232,6 +234,7 @@ def test_backward_by_hand_applies_only_the_local_rule(ref, impl):
 
 # ----------------------------------------------------------------------------------------
 # labels and attributes
+
 
 @pytest.mark.c_only
 def test_label_keyword_and_default(impl):

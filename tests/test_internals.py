@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from micrograd_c._glue import ValueBase, core, ffi, lib
+from micrograd_c._glue import ValueBase, core, lib
 from micrograd_c.engine import Value
 from micrograd_c.nn import Neuron
 
@@ -37,7 +37,7 @@ def test_value_is_the_facade_over_the_c_base():
     assert type(v.data) is float and v.data == 2.5
     assert type(v._id) is int
     # the hot operators are the base's slots, the unary ops methods of Value itself
-    assert type(v + v) is Value and type(2 * v) is Value and type(v ** 2) is Value
+    assert type(v + v) is Value and type(2 * v) is Value and type(v**2) is Value
     assert type(Value.__dict__["relu"]).__name__ == "method_descriptor"
 
 
@@ -76,7 +76,7 @@ def test_net_calls_refuse_what_they_cannot_take():
     plan = core.net_new([(list(n.w), [n.b], [False])], False)
     with pytest.raises(TypeError):
         core.net_call("not a plan", [1.0, 2.0])
-    assert core.net_call(plan, "ab") is NotImplemented          # not a list or a tuple
+    assert core.net_call(plan, "ab") is NotImplemented  # not a list or a tuple
     assert core.net_call(plan, [1.0, object()]) is NotImplemented
     assert core.net_call(plan, []) is NotImplemented
     out = core.net_call(plan, [1.0, Value(2.0)])

@@ -23,8 +23,8 @@ import warnings
 import weakref
 
 import pytest
-
 from _helpers import assert_grads_match, graph_signature, same_float, trace
+
 from micrograd_c.engine import Value, collect, live_nodes
 
 pytestmark = pytest.mark.c_only
@@ -130,13 +130,13 @@ def test_memory_comes_back_after_a_big_graph_is_dropped(impl):
     x = impl.Value(1.0)
     y = x
     for _ in range(1_000_000):
-        y = y * 1.0000001 + 0.5     # 4 nodes an op pair: about 4M nodes, 170 MB of arena
+        y = y * 1.0000001 + 0.5  # 4 nodes an op pair: about 4M nodes, 170 MB of arena
     peak = _rss_mib()
     assert impl.engine.live_nodes() >= 4_000_000
     del y
     gc.collect()
     after = _rss_mib()
-    assert peak - before > 100, (before, peak)      # the chain was big
+    assert peak - before > 100, (before, peak)  # the chain was big
     assert after - before < 64, (before, peak, after)
     assert impl.engine.live_nodes() < 2 * 4096
 
@@ -190,11 +190,11 @@ def test_prev_does_not_scan_the_heap(impl, monkeypatch):
     del a, b
     (kid1, kid2) = sorted(c._prev, key=lambda v: v.data)
     assert (kid1.data, kid2.data) == (2.0, 3.0)
-    assert c._prev == {kid1, kid2}              # the same objects on every access
+    assert c._prev == {kid1, kid2}  # the same objects on every access
     d = impl.Value(4.0)
     e = (d + 1.0).relu()
     (inner,) = e._prev
-    assert inner._prev >= {d}                   # the user's own object, not a copy
+    assert inner._prev >= {d}  # the user's own object, not a copy
 
 
 def test_kept_graph_survives_later_graphs_and_collections(ref, impl):
@@ -270,6 +270,7 @@ def test_dropped_graph_is_reclaimed(impl):
 # ----------------------------------------------------------------------------------------
 # depth
 
+
 def test_million_deep_chain(impl):
     c = 1.0000001
     x = impl.Value(1.0)
@@ -313,7 +314,7 @@ def test_deep_graph_under_a_low_recursion_limit(impl):
     finally:
         sys.setrecursionlimit(old)
     assert len(nodes) == 1 + 5000 * 5 and len(edges) == 5000 * 5
-    assert x.grad == pytest.approx(0.999 ** 5000, rel=1e-9)
+    assert x.grad == pytest.approx(0.999**5000, rel=1e-9)
 
 
 def test_dropping_a_walked_million_deep_chain(impl):
@@ -481,8 +482,7 @@ def _child_work(impl):
     return model.layers[-1].neurons[0].b.grad == 1.0
 
 
-@pytest.mark.skipif(not hasattr(os, "fork") or sys.platform == "win32",
-                    reason="needs os.fork (POSIX)")
+@pytest.mark.skipif(not hasattr(os, "fork") or sys.platform == "win32", reason="needs os.fork (POSIX)")
 def test_fork_while_threads_build_graphs(impl):
     stop = threading.Event()
     errors = []
@@ -546,6 +546,7 @@ def test_fork_while_threads_build_graphs(impl):
 # ----------------------------------------------------------------------------------------
 # Python running inside the engine's work: the fixtures of the attacks
 
+
 @pytest.fixture
 def gc_every_allocation():
     """Python's collector after every allocation of a tracked object (CPython 3.9 to 3.11 run
@@ -564,6 +565,7 @@ def _fill_block():
 
 # ----------------------------------------------------------------------------------------
 # a Value being freed, seen through a parent's _prev
+
 
 def test_prev_in_a_weakref_callback_of_a_dying_child():
     a = Value(1.0)
@@ -586,7 +588,7 @@ def test_prev_in_an_attribute_s_del_while_the_child_is_freed():
     class Probe:
         def __del__(self):
             got.append([v.data for v in b._prev])
-            got.append(b._prev)             # Values to keep, made while the child is freed
+            got.append(b._prev)  # Values to keep, made while the child is freed
 
     a = Value(3.0)
     b = a + 4.0
@@ -603,7 +605,7 @@ def test_a_subclass_s_del_that_resurrects_through_prev():
 
     class Mortal(Value):
         def __del__(self):
-            kept.extend(b._prev)            # itself among them: Python's own resurrection
+            kept.extend(b._prev)  # itself among them: Python's own resurrection
 
     a = Mortal(5.0)
     b = a * a
@@ -612,7 +614,7 @@ def test_a_subclass_s_del_that_resurrects_through_prev():
     assert kept[0].data == 5.0
     b.backward()
     assert kept[0].grad == 10.0
-    kept.clear()                            # freed again, for good this time
+    kept.clear()  # freed again, for good this time
 
 
 def test_a_weakref_callback_that_collects_the_arena():
@@ -628,26 +630,27 @@ def test_a_weakref_callback_that_collects_the_arena():
 # ----------------------------------------------------------------------------------------
 # ids read before Python ran
 
+
 def test_prev_when_making_a_child_s_value_reinitializes_the_parent(gc_every_allocation):
     # _prev allocates a Value for a child that has none; allocating can run the collector and
     # its callbacks, which here give the parent another node and free the old one's block
     _fill_block()
-    b = Value(1.0) * 2.0                    # two children without a Value
+    b = Value(1.0) * 2.0  # two children without a Value
     _fill_block()
     got, fired = {}, []
 
     def attack(phase, info):
         if phase == "stop" and not fired:
-            fired.append("prev" in got)     # True: after _prev returned (3.12 on: the
-            b.__init__(7.0)                 # collector waits for a bytecode); a leaf now
-            collect()                       # frees the block b's old graph was in
+            fired.append("prev" in got)  # True: after _prev returned (3.12 on: the
+            b.__init__(7.0)  # collector waits for a bytecode); a leaf now
+            collect()  # frees the block b's old graph was in
 
     gc.callbacks.append(attack)
     try:
         got["prev"] = b._prev
     finally:
         gc.callbacks.remove(attack)
-    if fired == [False]:                    # during the call: b's children at its end, none
+    if fired == [False]:  # during the call: b's children at its end, none
         assert got["prev"] == set()
     else:
         assert sorted(v.data for v in got["prev"]) == [1.0, 2.0]
@@ -681,6 +684,7 @@ def test_prev_when_the_child_s_value_is_made_under_collections(gc_every_allocati
 # ----------------------------------------------------------------------------------------
 # gc.callbacks: the arena's hook runs no Python frame, so no signal can land in it
 
+
 def test_the_collector_hook_runs_no_python_frame():
     frames = []
 
@@ -698,6 +702,7 @@ def test_the_collector_hook_runs_no_python_frame():
 
 # ----------------------------------------------------------------------------------------
 # the attacks at random, many times over: the process survives and every graph stays whole
+
 
 class _Attacker:
     """An attribute whose __del__ (and a weakref callback) does random engine work: reads
@@ -719,8 +724,8 @@ class _Attacker:
             elif action < 0.6:
                 self.log.append((v * 2.0 + 1.0).relu().data)
             elif action < 0.75:
-                if i < len(kept):           # (kept may have changed under this very call)
-                    kept[i] = Value(rng.uniform(-1, 1))     # the old one may die right here
+                if i < len(kept):  # (kept may have changed under this very call)
+                    kept[i] = Value(rng.uniform(-1, 1))  # the old one may die right here
             elif action < 0.9:
                 collect()
             else:
@@ -748,9 +753,9 @@ def _random_graph(rng, kept, log, n):
             out, out.built = getattr(a, op)(), max(x, 0.0) if op == "relu" else math.tanh(x)
         made.append(out)
         if rng.random() < 0.3:
-            out.attacker = _Attacker(rng, kept, log)    # runs when out is freed
+            out.attacker = _Attacker(rng, kept, log)  # runs when out is freed
         if rng.random() < 0.2:
-            out.ref = weakref.ref(a, _Attacker(rng, kept, log))     # runs when a is freed
+            out.ref = weakref.ref(a, _Attacker(rng, kept, log))  # runs when a is freed
         kept.append(out)
         if len(kept) > 40:
             kept.pop(rng.randrange(len(kept)))
@@ -768,7 +773,7 @@ def test_random_attacks_during_deallocation_and_collection(seed, gc_every_alloca
         if phase == "stop" and rng.random() < 0.3:
             attacker()
 
-    unraisable = []                         # an exception in a __del__ or callback is only printed
+    unraisable = []  # an exception in a __del__ or callback is only printed
     hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
     gc.callbacks.append(in_gc)
     try:
@@ -787,20 +792,22 @@ def test_random_attacks_during_deallocation_and_collection(seed, gc_every_alloca
         kids = list(v._prev)
         assert all(isinstance(k, Value) for k in kids)
         if not v._op or any(getattr(k, "reinitialized", False) for k in kids):
-            continue                        # a leaf now, or a child that changed node since
+            continue  # a leaf now, or a child that changed node since
         assert v.data == v.built
         for k in kids:
             k.grad = 0.0
         v.grad = 1.0
         v._backward()
-        local = {"+": lambda k: 1.0, "ReLU": lambda k: float(v.data > 0),
-                 "tanh": lambda k: 1 - v.data**2}.get(v._op)
+        local = {
+            "+": lambda k: 1.0,
+            "ReLU": lambda k: float(v.data > 0),
+            "tanh": lambda k: 1 - v.data**2,
+        }.get(v._op)
         if v._op == "*":
             a, b = kids if len(kids) == 2 else kids * 2
             assert (a.grad, b.grad) == ((b.data, a.data) if a is not b else (2 * a.data,) * 2)
         else:
-            assert all(k.grad == local(k) * (2 if len(kids) == 1 and v._op == "+" else 1)
-                       for k in kids)
+            assert all(k.grad == local(k) * (2 if len(kids) == 1 and v._op == "+" else 1) for k in kids)
         checked += 1
     assert checked
     del kept[:], log[:]

@@ -32,13 +32,13 @@ def _sanity(x):
 
 def _more_ops(a, b):
     c = a + b
-    d = a * b + b ** 3
+    d = a * b + b**3
     c = c + c + 1
     c = c + 1 + c + (-a)
     d = d + d * 2 + (b + a).relu()
     d = d + 3 * d + (b - a).relu()
     e = c - d
-    f = e ** 2
+    f = e**2
     g = f / 2.0
     g = g + 10.0 / f
     return g

@@ -21,7 +21,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from _helpers import (
     assert_grads_match,
     graph_signature,
@@ -30,6 +29,7 @@ from _helpers import (
     same_float,
     trace,
 )
+
 from micrograd_c import gradcheck
 
 
@@ -51,6 +51,7 @@ def _outputs(out):
 
 def _own_module(eng, a, b):
     """A Module of the user's own: parameters a and b, given its own way."""
+
     class Pair(eng.nn.Module):
         def __init__(self):
             self.a, self.b = eng.Value(a), eng.Value(b)
@@ -72,6 +73,7 @@ def _nin(module):
 # ----------------------------------------------------------------------------------------
 # against micrograd: weights, outputs, grads, parameters, reprs
 
+
 @pytest.mark.c_only
 def test_imports():
     from micrograd_c import nn
@@ -92,10 +94,14 @@ MODULES = [
 ]
 
 
-@pytest.mark.parametrize("make", MODULES + [
-    pytest.param(lambda e: e.nn.MLP(2, [16, 16, 1]), id="demo_mlp"),
-    pytest.param(lambda e: e.nn.MLP(3, [5, 2]), id="mlp_2_out"),
-])
+@pytest.mark.parametrize(
+    "make",
+    MODULES
+    + [
+        pytest.param(lambda e: e.nn.MLP(2, [16, 16, 1]), id="demo_mlp"),
+        pytest.param(lambda e: e.nn.MLP(3, [5, 2]), id="mlp_2_out"),
+    ],
+)
 def test_same_seed_same_weights_outputs_and_grads(ref, impl, make):
     m_ref, m_impl = _twins(ref, impl, make, seed=1337)
     p_ref, p_impl = m_ref.parameters(), m_impl.parameters()
@@ -197,14 +203,19 @@ def test_module_base(impl):
     assert isinstance(impl.nn.MLP(1, [1]), impl.nn.Module)
 
 
-@pytest.mark.parametrize("make, text", [
-    (lambda e: e.nn.Neuron(2), "ReLUNeuron(2)"),
-    (lambda e: e.nn.Neuron(3, nonlin=False), "LinearNeuron(3)"),
-    (lambda e: e.nn.Layer(2, 2), "Layer of [ReLUNeuron(2), ReLUNeuron(2)]"),
-    (lambda e: e.nn.MLP(2, [2, 1]),
-     "MLP of [Layer of [ReLUNeuron(2), ReLUNeuron(2)], Layer of [LinearNeuron(2)]]"),
-    (lambda e: e.nn.MLP(2, [16, 16, 1]), None),
-])
+@pytest.mark.parametrize(
+    "make, text",
+    [
+        (lambda e: e.nn.Neuron(2), "ReLUNeuron(2)"),
+        (lambda e: e.nn.Neuron(3, nonlin=False), "LinearNeuron(3)"),
+        (lambda e: e.nn.Layer(2, 2), "Layer of [ReLUNeuron(2), ReLUNeuron(2)]"),
+        (
+            lambda e: e.nn.MLP(2, [2, 1]),
+            "MLP of [Layer of [ReLUNeuron(2), ReLUNeuron(2)], Layer of [LinearNeuron(2)]]",
+        ),
+        (lambda e: e.nn.MLP(2, [16, 16, 1]), None),
+    ],
+)
 def test_reprs(ref, impl, make, text):
     m_ref, m_impl = _twins(ref, impl, make, seed=1337)
     assert repr(m_impl) == repr(m_ref) == str(m_impl)
@@ -234,6 +245,7 @@ def test_training_a_few_steps_matches(ref, impl):
 
 # ----------------------------------------------------------------------------------------
 # the one C call, or micrograd's fold: a Layer's or a Neuron's call, against micrograd
+
 
 def _check(ref, impl, m_ref, m_impl, x_ref, x_impl):
     """The same outputs, graph, and grads after backward through their sum."""
@@ -298,12 +310,13 @@ def test_generator_inputs(ref, impl):
     assert out_impl[1] is m_impl.neurons[1].b
 
 
-@pytest.mark.parametrize("change", ["replace_weight", "append_weight", "new_list", "bias", "nonlin",
-                                    "neuron", "data"])
+@pytest.mark.parametrize(
+    "change", ["replace_weight", "append_weight", "new_list", "bias", "nonlin", "neuron", "data"]
+)
 def test_changed_module_is_seen(ref, impl, change):
     m_ref, m_impl = _twins(ref, impl, lambda e: e.nn.Layer(3, 3))
     xs = [0.5, -0.75, 1.5]
-    _check(ref, impl, m_ref, m_impl, _inputs(ref, xs), _inputs(impl, xs))   # the plan is made
+    _check(ref, impl, m_ref, m_impl, _inputs(ref, xs), _inputs(impl, xs))  # the plan is made
 
     for m, eng in ((m_ref, ref), (m_impl, impl)):
         n = m.neurons[1]
@@ -318,7 +331,7 @@ def test_changed_module_is_seen(ref, impl, change):
         elif change == "nonlin":
             n.nonlin = False
         elif change == "neuron":
-            random.seed(3)      # the same new weights for both
+            random.seed(3)  # the same new weights for both
             m.neurons[2] = eng.nn.Neuron(3, nonlin=False)
         elif change == "data":
             n.w[0].data = 10.0
@@ -353,7 +366,7 @@ def test_odd_inputs_go_micrograds_way(ref, impl):
 def test_copies_and_pickles_of_a_model_train_alike(impl):
     random.seed(5)
     model = impl.nn.MLP(2, [3, 1])
-    model([1.0, 2.0])                       # makes the plans
+    model([1.0, 2.0])  # makes the plans
     for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
         assert [p.data for p in clone.parameters()] == [p.data for p in model.parameters()]
         assert not set(map(id, clone.parameters())) & set(map(id, model.parameters()))
@@ -366,22 +379,33 @@ def test_copies_and_pickles_of_a_model_train_alike(impl):
 def test_net_plans_notice_a_parameter_given_another_node(impl):
     n = impl.nn.Neuron(1, nonlin=False)
     assert n([2.0]).data == n.w[0].data * 2.0
-    n.w[0].__init__(5.0)                    # the same Value, a new node
+    n.w[0].__init__(5.0)  # the same Value, a new node
     assert n([2.0]).data == 10.0
 
 
 # ----------------------------------------------------------------------------------------
 # the whole MLP's call: one C call per sample, checked in O(1) against changes
 
-@pytest.mark.parametrize("change", ["layer_weight", "layer_bias", "replace_layer", "drop_layer",
-                                    "neuron_list", "plain_list", "append_neuron"])
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "layer_weight",
+        "layer_bias",
+        "replace_layer",
+        "drop_layer",
+        "neuron_list",
+        "plain_list",
+        "append_neuron",
+    ],
+)
 def test_changed_mlp_is_seen(ref, impl, change):
     m_ref, m_impl = _twins(ref, impl, lambda e: e.nn.MLP(2, [3, 3, 1]))
     xs = [0.5, -0.75]
-    _check(ref, impl, m_ref, m_impl, _inputs(ref, xs), _inputs(impl, xs))   # the plan is made
+    _check(ref, impl, m_ref, m_impl, _inputs(ref, xs), _inputs(impl, xs))  # the plan is made
 
     for m, eng in ((m_ref, ref), (m_impl, impl)):
-        random.seed(11)                 # the same new weights for both
+        random.seed(11)  # the same new weights for both
         if change == "layer_weight":
             m.layers[1].neurons[2].w[0] = eng.Value(-4.0)
         elif change == "layer_bias":
@@ -394,14 +418,14 @@ def test_changed_mlp_is_seen(ref, impl, change):
             m.layers[2].neurons = [eng.nn.Neuron(3, nonlin=False)]
         elif change == "plain_list":
             m.layers[0].neurons[0].w = [eng.Value(0.3), eng.Value(-0.6)]
-            m(_inputs(eng, xs))         # a call with the new list, then a change nothing watches
+            m(_inputs(eng, xs))  # a call with the new list, then a change nothing watches
             m.layers[0].neurons[0].w[1] = eng.Value(1.75)
         elif change == "append_neuron":
             m.layers[1].neurons.append(eng.nn.Neuron(3))
     for p in m_ref.parameters():
         p.grad = 0
     m_impl.zero_grad()
-    if change == "append_neuron":       # layer 2 still takes 3 inputs: zip cuts the fourth
+    if change == "append_neuron":  # layer 2 still takes 3 inputs: zip cuts the fourth
         out_ref, out_impl = m_ref(_inputs(ref, xs)), m_impl(_inputs(impl, xs))
         assert same_float(out_impl.data, out_ref.data)
         assert graph_signature(out_impl) == graph_signature(out_ref)
@@ -413,7 +437,7 @@ def test_class_level_call_patch_is_honoured(impl):
     random.seed(2)
     model = impl.nn.MLP(2, [3, 1])
     x = [impl.Value(1.0), impl.Value(-2.0)]
-    model(x)                            # the plan is made
+    model(x)  # the plan is made
     calls = []
     original = impl.nn.Layer.__call__
 
@@ -426,7 +450,7 @@ def test_class_level_call_patch_is_honoured(impl):
         model(x)
     finally:
         impl.nn.Layer.__call__ = original
-    assert calls == model.layers        # micrograd's MLP calls each layer: so must this one
+    assert calls == model.layers  # micrograd's MLP calls each layer: so must this one
 
 
 def test_one_wide_hidden_layer_hands_a_bare_value_on(ref, impl):
@@ -482,7 +506,7 @@ def test_neuron_wider_than_a_block(ref, impl, kind):
     xs = [((i * 37) % 101 - 50) / 25.0 for i in range(2500)]
     feed = (lambda e: _inputs(e, xs)) if kind == "values" else (lambda e: list(xs))
     limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(20000)        # micrograd's backward recurses once per level
+    sys.setrecursionlimit(20000)  # micrograd's backward recurses once per level
     try:
         _check(ref, impl, m_ref, m_impl, feed(ref), feed(impl))
     finally:
@@ -496,7 +520,7 @@ def test_a_module_on_the_fold_gets_the_fast_path_once_fixed(impl):
     layer = impl.nn.Layer(2, 3)
     n = layer.neurons[1]
     watched = type(n.w)
-    n.w = list(n.w)                     # a plain list tells nobody of its changes: the fold runs
+    n.w = list(n.w)  # a plain list tells nobody of its changes: the fold runs
     folded, calls = nn_calls(impl.nn, lambda: layer([1.0, 2.0]))
     assert calls == ["Layer", "Neuron", "Neuron", "Neuron"]
     n.w = watched(n.w)
@@ -510,6 +534,7 @@ def test_an_input_subclass_with_its_own_rmul_is_honoured(ref, impl):
     # is a subclass that defines one: the one C call must not skip it
     outs = []
     for eng in (ref, impl):
+
         class Doubling(eng.Value):
             def __rmul__(self, other):
                 return other * (self * 2.0)
@@ -550,7 +575,7 @@ def test_mlp_output_is_the_fold_to_the_bit(impl, activation):
         x = [rng.uniform(-2, 2) for _ in range(3)]
         got, calls = nn_calls(impl.nn, lambda: model([impl.Value(xi) for xi in x]))
         assert [v.data for v in got] == _by_hand(model, x, activation)
-        assert calls == ["MLP"]                         # the one C call made them: no fold
+        assert calls == ["MLP"]  # the one C call made them: no fold
 
 
 @pytest.mark.c_only
@@ -575,8 +600,10 @@ def test_activation_reprs(impl):
     assert repr(impl.nn.Neuron(2, activation="tanh")) == "TanhNeuron(2)"
     assert repr(impl.nn.Neuron(3, activation="sigmoid")) == "SigmoidNeuron(3)"
     assert repr(impl.nn.Neuron(2, nonlin=False, activation="tanh")) == "LinearNeuron(2)"
-    assert repr(impl.nn.MLP(2, [2, 1], activation="tanh")) == \
-        "MLP of [Layer of [TanhNeuron(2), TanhNeuron(2)], Layer of [LinearNeuron(2)]]"
+    assert (
+        repr(impl.nn.MLP(2, [2, 1], activation="tanh"))
+        == "MLP of [Layer of [TanhNeuron(2), TanhNeuron(2)], Layer of [LinearNeuron(2)]]"
+    )
 
 
 @pytest.mark.c_only
@@ -632,11 +659,13 @@ def test_gradients_against_finite_differences(impl, activation):
 
     def f(*ps):
         return model([impl.Value(0.4), impl.Value(-0.9)]) * 1.0
+
     assert gradcheck(f, params, eps=1e-6, rtol=1e-5, atol=1e-8)
 
 
 # ----------------------------------------------------------------------------------------
 # state_dict() and load_state_dict(): the parameters' data as plain floats, by name
+
 
 @pytest.mark.c_only
 def test_state_dict_is_the_parameters_data_in_order(impl):
@@ -658,7 +687,7 @@ def test_round_trip_through_json(impl):
     b.load_state_dict(json.loads(json.dumps(a.state_dict())))
     assert b.state_dict() == a.state_dict()
     x = [impl.Value(0.3), impl.Value(-0.2)]
-    assert b(x).data == a(x).data          # the loaded model computes the same
+    assert b(x).data == a(x).data  # the loaded model computes the same
 
 
 @pytest.mark.c_only
@@ -666,8 +695,14 @@ def test_neuron_and_layer(impl):
     n = impl.nn.Neuron(3)
     assert list(n.state_dict()) == ["w.0", "w.1", "w.2", "b"]
     layer = impl.nn.Layer(2, 2)
-    assert list(layer.state_dict()) == ["neurons.0.w.0", "neurons.0.w.1", "neurons.0.b",
-                                        "neurons.1.w.0", "neurons.1.w.1", "neurons.1.b"]
+    assert list(layer.state_dict()) == [
+        "neurons.0.w.0",
+        "neurons.0.w.1",
+        "neurons.0.b",
+        "neurons.1.w.0",
+        "neurons.1.w.1",
+        "neurons.1.b",
+    ]
 
 
 @pytest.mark.c_only
@@ -675,15 +710,17 @@ def test_size_mismatch_names_what_differs(impl):
     state = impl.nn.MLP(2, [3, 1]).state_dict()
     target = impl.nn.MLP(2, [4, 1])
     before = target.state_dict()
-    with pytest.raises(ValueError, match=r"13 values for 17 parameters; missing: layers\.0\.neurons\.3\.w\.0"):
+    with pytest.raises(
+        ValueError, match=r"13 values for 17 parameters; missing: layers\.0\.neurons\.3\.w\.0"
+    ):
         target.load_state_dict(state)
     assert target.state_dict() == before
 
 
 @pytest.mark.c_only
 def test_shape_mismatch_of_the_same_size(impl):
-    state = impl.nn.MLP(5, [2]).state_dict()        # 12 parameters
-    target = impl.nn.MLP(3, [3])                    # 12 too, named otherwise
+    state = impl.nn.MLP(5, [2]).state_dict()  # 12 parameters
+    target = impl.nn.MLP(3, [3])  # 12 too, named otherwise
     assert len(state) == len(target.parameters())
     with pytest.raises(ValueError, match="missing: .*unexpected: "):
         target.load_state_dict(state)

@@ -37,10 +37,10 @@ import re
 import struct
 
 import pytest
-
-import micrograd_c
 from _helpers import grad_close
 from _helpers import py_sigmoid as sigmoid
+
+import micrograd_c
 from micrograd_c._glue import OPS
 
 INF, NAN = math.inf, math.nan
@@ -82,7 +82,7 @@ REFERENCE = {
     "tanh": math.tanh,
     "exp": math.exp,
     "sigmoid": sigmoid,
-    "log": math.log,    # ValueError for x <= 0, which micrograd_c must raise alike
+    "log": math.log,  # ValueError for x <= 0, which micrograd_c must raise alike
 }
 # (a binary method's reference takes two arguments: REFERENCE["atan2"] = math.atan2)
 
@@ -99,15 +99,19 @@ BINARY_OPERATORS = {
 
 def reference_for(method):
     if method not in REFERENCE:
-        pytest.fail(f"add a reference for {method}: the op table has a method {method!r} "
-                    f"that tests/test_ops.py REFERENCE does not know")
+        pytest.fail(
+            f"add a reference for {method}: the op table has a method {method!r} "
+            f"that tests/test_ops.py REFERENCE does not know"
+        )
     return REFERENCE[method]
 
 
 def operator_for(name):
     if name not in BINARY_OPERATORS:
-        pytest.fail(f"add an operator for {name}: the op table has a binary op {name!r} "
-                    f"that tests/test_ops.py BINARY_OPERATORS does not know")
+        pytest.fail(
+            f"add an operator for {name}: the op table has a binary op {name!r} "
+            f"that tests/test_ops.py BINARY_OPERATORS does not know"
+        )
     return BINARY_OPERATORS[name]
 
 
@@ -171,9 +175,37 @@ def wide_floats(n, seed):
 
 
 FORWARD_INPUTS = [
-    -1000.0, -30.0, -2.5, -1.0, -1e-300, -5e-324, -0.0, 0.0, 5e-324, 1e-300, 1e-8, 0.5, 1.0,
-    3.7, 19.0, 30.0, 700.0, 709.78, 709.79, 710.0, 1000.0, 1e308, -1e308, INF, -INF, NAN,
-    2, -3, 0, True, False,
+    -1000.0,
+    -30.0,
+    -2.5,
+    -1.0,
+    -1e-300,
+    -5e-324,
+    -0.0,
+    0.0,
+    5e-324,
+    1e-300,
+    1e-8,
+    0.5,
+    1.0,
+    3.7,
+    19.0,
+    30.0,
+    700.0,
+    709.78,
+    709.79,
+    710.0,
+    1000.0,
+    1e308,
+    -1e308,
+    INF,
+    -INF,
+    NAN,
+    2,
+    -3,
+    0,
+    True,
+    False,
 ]
 GRAD_POINTS = [-1.3, -0.4, 0.2, 0.9, 1.7]
 COMPOSE_POINTS = [(0.7, -1.2, 0.5), (-0.9, 0.4, 1.1), (1.3, 0.6, -0.2), (-0.5, -1.5, -0.1)]
@@ -221,7 +253,9 @@ def test_the_stub_types_each_method_the_table_gives(op, method):
 @pytest.mark.c_only
 def test_the_stub_types_no_method_the_table_lacks():
     # the methods that make a Value (not the dunders, not data and grad)
-    declared = {line for line in _stub_methods() if re.fullmatch(r"def [a-z]\w*\(self.*\) -> Value: \.\.\.", line)}
+    declared = {
+        line for line in _stub_methods() if re.fullmatch(r"def [a-z]\w*\(self.*\) -> Value: \.\.\.", line)
+    }
     assert declared == {_stub_line(op) for op, _ in UNARY + BINARY_METHODS}
 
 
@@ -238,7 +272,7 @@ def test_unary_forward_is_pythons(impl, op, method, x):
     v = impl.Value(x)
     if kind == "raise":
         raises_as_python(getattr(v, method), want, x)
-        assert v.data == float(x) and v.grad == 0.0     # the operand is untouched
+        assert v.data == float(x) and v.grad == 0.0  # the operand is untouched
         return
     y = getattr(v, method)()
     assert isinstance(y, impl.Value)
@@ -247,7 +281,8 @@ def test_unary_forward_is_pythons(impl, op, method, x):
     assert isinstance(y.data, float)
     assert same_bits(y.data, want), (
         f"{method}({x!r}): micrograd_c {y.data!r} ({bits(y.data).hex()}), "
-        f"Python {want!r} ({bits(want).hex()})")
+        f"Python {want!r} ({bits(want).hex()})"
+    )
     assert y.grad == 0.0 and v.grad == 0.0
 
 
@@ -273,7 +308,7 @@ def test_unary_grad_is_the_finite_difference(impl, op, method, x):
         pytest.skip(f"{method} has a kink near {x}")
     v = impl.Value(x)
     kind, err = python_outcome(fn, x)
-    if kind == "raise":     # outside the domain (log of a negative): raise as Python does
+    if kind == "raise":  # outside the domain (log of a negative): raise as Python does
         raises_as_python(getattr(v, method), err, x)
         return
     y = getattr(v, method)()
@@ -307,7 +342,8 @@ def test_unary_composed_grad_is_the_finite_difference(impl, op, method, a, b, c)
     got = {"a": va.grad, "b": vb.grad, "c": vc.grad}
     for k in "abc":
         assert fd_close(got[k], want[k]), (
-            f"d{method}(a*b+c)/d{k} at {(a, b, c)}: {got[k]!r} vs finite difference {want[k]!r}")
+            f"d{method}(a*b+c)/d{k} at {(a, b, c)}: {got[k]!r} vs finite difference {want[k]!r}"
+        )
 
 
 # ----------------------------------------------------------------------------------------
@@ -415,7 +451,7 @@ POW_BASES = [0.3, 1.7, 4.0, 2]
 @pytest.mark.parametrize("k", POW_EXPONENTS, ids=repr)
 def test_pow_matches_micrograd(ref, impl, k, base):
     vr, vi = ref.Value(base), impl.Value(base)
-    yr, yi = vr ** k, vi ** k
+    yr, yi = vr**k, vi**k
     assert same_bits(yi.data, yr.data), (yi.data, yr.data)
     assert yi._op == yr._op == f"**{k}"
     assert len(yi._prev) == len(yr._prev) == 1
@@ -429,16 +465,26 @@ def test_pow_matches_micrograd(ref, impl, k, base):
 
 
 @pytest.mark.c_only
-@pytest.mark.parametrize("x, want", [
-    (800.0, 1.0), (-800.0, 0.0), (1000.0, 1.0), (-1000.0, 0.0), (1e308, 1.0), (-1e308, 0.0),
-    (INF, 1.0), (-INF, 0.0), (40.0, 1.0),
-])
+@pytest.mark.parametrize(
+    "x, want",
+    [
+        (800.0, 1.0),
+        (-800.0, 0.0),
+        (1000.0, 1.0),
+        (-1000.0, 0.0),
+        (1e308, 1.0),
+        (-1e308, 0.0),
+        (INF, 1.0),
+        (-INF, 0.0),
+        (40.0, 1.0),
+    ],
+)
 def test_sigmoid_saturates_without_overflow(impl, x, want):
     v = impl.Value(x)
     y = v.sigmoid()
-    assert y.data == want and math.copysign(1.0, y.data) == 1.0     # 0.0, never -0.0
+    assert y.data == want and math.copysign(1.0, y.data) == 1.0  # 0.0, never -0.0
     y.backward()
-    assert v.grad == 0.0                                            # out * (1 - out): no NaN
+    assert v.grad == 0.0  # out * (1 - out): no NaN
 
 
 @pytest.mark.c_only
@@ -450,8 +496,9 @@ def test_the_naive_formula_would_overflow_there():
 
 
 @pytest.mark.c_only
-@pytest.mark.parametrize("x", [-745.0, -744.0, -709.0, -708.4, -36.8, -1e-300, -5e-324,
-                               5e-324, 1e-300, 36.8, 37.0, 709.0])
+@pytest.mark.parametrize(
+    "x", [-745.0, -744.0, -709.0, -708.4, -36.8, -1e-300, -5e-324, 5e-324, 1e-300, 36.8, 37.0, 709.0]
+)
 def test_sigmoid_is_the_definition_to_the_bit(impl, x):
     y = impl.Value(x).sigmoid()
     assert same_bits(y.data, sigmoid(x)), (x, y.data, sigmoid(x))
@@ -459,7 +506,7 @@ def test_sigmoid_is_the_definition_to_the_bit(impl, x):
 
 @pytest.mark.c_only
 def test_sigmoid_underflows_to_subnormals_not_to_zero(impl):
-    assert impl.Value(-745.0).sigmoid().data == 5e-324     # e^-745 rounds to the least subnormal
+    assert impl.Value(-745.0).sigmoid().data == 5e-324  # e^-745 rounds to the least subnormal
     assert 0.0 < impl.Value(-740.0).sigmoid().data < 1e-320
 
 
@@ -507,7 +554,7 @@ SIGMOID_POINTS = [-20.0, -3.5, -1.0, -1e-8, 0.3, 2.0, 15.0]
 @pytest.mark.parametrize("x", SIGMOID_POINTS)
 def test_sigmoid_grad_is_the_closed_form(impl, x, g):
     v = impl.Value(x)
-    (v.sigmoid() * g).backward()        # the sigmoid node's grad is g * 1.0 = g exactly
+    (v.sigmoid() * g).backward()  # the sigmoid node's grad is g * 1.0 = g exactly
     s = sigmoid(x)
     assert v.grad == (s * (1.0 - s)) * g, (v.grad, (s * (1.0 - s)) * g)
     # and the same derivative written another way, e^-x / (1 + e^-x)^2: for a large x,
@@ -551,18 +598,18 @@ def test_log_outside_its_domain_raises_as_math_log(impl, x):
         v.log()
     assert type(info.value) is ValueError
     assert same_message(info.value, want, x), (str(info.value), str(want))
-    assert v.data == x and v.grad == 0.0                        # the operand is untouched
-    assert (v * 2.0).data == x * 2.0                            # and still usable
+    assert v.data == x and v.grad == 0.0  # the operand is untouched
+    assert (v * 2.0).data == x * 2.0  # and still usable
 
 
 @pytest.mark.c_only
 def test_log_domain_error_in_a_graph(impl):
     a, b = impl.Value(0.5), impl.Value(-3.0)
     with pytest.raises(ValueError) as info:
-        (a * b + 1.0).log()                                     # log(-0.5)
+        (a * b + 1.0).log()  # log(-0.5)
     assert same_message(info.value, log_error(-0.5), -0.5)
     with pytest.raises(ValueError):
-        (a - a).log()                                           # log(0.0)
+        (a - a).log()  # log(0.0)
 
 
 @pytest.mark.c_only
@@ -571,7 +618,7 @@ def test_log_of_inf_is_inf(impl):
     y = v.log()
     assert y.data == INF
     y.backward()
-    assert bits(v.grad) == bits(0.0)                            # 1 / inf
+    assert bits(v.grad) == bits(0.0)  # 1 / inf
 
 
 @pytest.mark.c_only
@@ -584,8 +631,23 @@ def test_log_of_nan_is_nan(impl):
 
 
 @pytest.mark.c_only
-@pytest.mark.parametrize("x", [5e-324, 2.2250738585072014e-308, 1e-300, 0.1, 1.0, 2.0,
-                               math.e, 10.0, 1e300, 1.7976931348623157e308, 3, True])
+@pytest.mark.parametrize(
+    "x",
+    [
+        5e-324,
+        2.2250738585072014e-308,
+        1e-300,
+        0.1,
+        1.0,
+        2.0,
+        math.e,
+        10.0,
+        1e300,
+        1.7976931348623157e308,
+        3,
+        True,
+    ],
+)
 def test_log_is_math_log_to_the_bit(impl, x):
     y = impl.Value(x).log()
     assert same_bits(y.data, math.log(float(x))), (x, y.data, math.log(x))
@@ -623,7 +685,7 @@ def test_log_grad_is_one_over_a(impl, x, g):
 def test_log_grad_at_the_least_subnormal_is_inf(impl):
     v = impl.Value(5e-324)
     v.log().backward()
-    assert v.grad == 1.0 / 5e-324 == INF                        # Python's own division agrees
+    assert v.grad == 1.0 / 5e-324 == INF  # Python's own division agrees
 
 
 @pytest.mark.c_only
@@ -640,7 +702,7 @@ def test_log_grad_accumulates_over_uses(impl):
     x = 1.7
     v = impl.Value(x)
     u = v.log()
-    (u * u + u).backward()                                      # d/dx (l^2 + l) = (2l + 1) / x
+    (u * u + u).backward()  # d/dx (l^2 + l) = (2l + 1) / x
     assert math.isclose(v.grad, (2 * math.log(x) + 1) / x, rel_tol=1e-14)
 
 
@@ -650,11 +712,11 @@ def test_log_grad_accumulates_over_uses(impl):
 
 def _composed(x, y):
     # log(sigmoid(x * y)) + sigmoid(log(x)) * y + log(x ** 2 + 1)
-    return (x * y).sigmoid().log() + x.log().sigmoid() * y + (x ** 2 + 1).log()
+    return (x * y).sigmoid().log() + x.log().sigmoid() * y + (x**2 + 1).log()
 
 
 def _composed_float(x, y):
-    return (math.log(sigmoid(x * y)) + sigmoid(math.log(x)) * y + math.log(x ** 2 + 1))
+    return math.log(sigmoid(x * y)) + sigmoid(math.log(x)) * y + math.log(x**2 + 1)
 
 
 @pytest.mark.c_only
@@ -675,13 +737,14 @@ def test_composed_graph_is_the_finite_difference(impl, x, y):
 def test_log_of_sigmoid_saturated_is_zero_or_raises(impl):
     assert impl.Value(800.0).sigmoid().log().data == 0.0
     with pytest.raises(ValueError) as info:
-        impl.Value(-800.0).sigmoid().log()                      # sigmoid gives 0.0
+        impl.Value(-800.0).sigmoid().log()  # sigmoid gives 0.0
     assert same_message(info.value, log_error(0.0), 0.0)
 
 
 @pytest.mark.c_only
-@pytest.mark.parametrize("w, b, x, t", [(0.8, -0.3, 1.5, 1.0), (-1.2, 0.4, 2.0, 0.0),
-                                        (2.5, 1.0, -0.7, 1.0), (0.1, 0.0, 3.0, 0.0)])
+@pytest.mark.parametrize(
+    "w, b, x, t", [(0.8, -0.3, 1.5, 1.0), (-1.2, 0.4, 2.0, 0.0), (2.5, 1.0, -0.7, 1.0), (0.1, 0.0, 3.0, 0.0)]
+)
 def test_binary_cross_entropy_grad_is_s_minus_t(impl, w, b, x, t):
     # L = -(t log s + (1 - t) log(1 - s)), s = sigmoid(w x + b): dL/dz = s - t
     vw, vb = impl.Value(w), impl.Value(b)
@@ -690,8 +753,7 @@ def test_binary_cross_entropy_grad_is_s_minus_t(impl, w, b, x, t):
     loss.backward()
     z = w * x + b
     sz = sigmoid(z)
-    assert math.isclose(loss.data, -(t * math.log(sz) + (1 - t) * math.log(1 - sz)),
-                        rel_tol=1e-14)
+    assert math.isclose(loss.data, -(t * math.log(sz) + (1 - t) * math.log(1 - sz)), rel_tol=1e-14)
     assert math.isclose(vb.grad, sz - t, rel_tol=1e-12)
     assert math.isclose(vw.grad, (sz - t) * x, rel_tol=1e-12)
 
@@ -712,11 +774,23 @@ def _leaf(torch, x):
 
 
 @pytest.mark.c_only
-@pytest.mark.parametrize("name, x", [
-    ("sigmoid", -800.0), ("sigmoid", -30.0), ("sigmoid", -1.5), ("sigmoid", 0.0),
-    ("sigmoid", 0.7), ("sigmoid", 30.0), ("sigmoid", 800.0),
-    ("log", 1e-300), ("log", 0.3), ("log", 1.0), ("log", 7.5), ("log", 1e300),
-])
+@pytest.mark.parametrize(
+    "name, x",
+    [
+        ("sigmoid", -800.0),
+        ("sigmoid", -30.0),
+        ("sigmoid", -1.5),
+        ("sigmoid", 0.0),
+        ("sigmoid", 0.7),
+        ("sigmoid", 30.0),
+        ("sigmoid", 800.0),
+        ("log", 1e-300),
+        ("log", 0.3),
+        ("log", 1.0),
+        ("log", 7.5),
+        ("log", 1e300),
+    ],
+)
 def test_unary_against_torch(impl, name, x):
     torch = _torch()
     v = impl.Value(x)
@@ -737,8 +811,7 @@ def test_composed_against_torch(impl, x, y):
     out = _composed(vx, vy)
     out.backward()
     tx, ty = _leaf(torch, x), _leaf(torch, y)
-    out_t = (torch.log(torch.sigmoid(tx * ty)) + torch.sigmoid(torch.log(tx)) * ty
-             + torch.log(tx ** 2 + 1))
+    out_t = torch.log(torch.sigmoid(tx * ty)) + torch.sigmoid(torch.log(tx)) * ty + torch.log(tx**2 + 1)
     out_t.backward()
     assert math.isclose(out.data, out_t.item(), rel_tol=1e-14)
     assert math.isclose(vx.grad, tx.grad.item(), rel_tol=1e-12)
@@ -756,13 +829,18 @@ def test_log_of_zero_where_torch_gives_minus_inf(impl):
 
 # --- through micrograd_c.gradcheck, as a user would check a new op
 
+
 @pytest.mark.c_only
-@pytest.mark.parametrize("f", [
-    lambda a, b: (a * b).sigmoid(),
-    lambda a, b: (a.sigmoid() + b).log(),
-    lambda a, b: (a * a + 1.0).log() * b.sigmoid(),
-    lambda a, b: (a.tanh() * b).sigmoid().log(),
-], ids=["sigmoid(a*b)", "log(sigmoid(a)+b)", "log(a*a+1)*sigmoid(b)", "log(sigmoid(tanh(a)*b))"])
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda a, b: (a * b).sigmoid(),
+        lambda a, b: (a.sigmoid() + b).log(),
+        lambda a, b: (a * a + 1.0).log() * b.sigmoid(),
+        lambda a, b: (a.tanh() * b).sigmoid().log(),
+    ],
+    ids=["sigmoid(a*b)", "log(sigmoid(a)+b)", "log(a*a+1)*sigmoid(b)", "log(sigmoid(tanh(a)*b))"],
+)
 @pytest.mark.parametrize("x", [(0.3, 1.7), (-1.2, 2.5), (2.0, 0.4)])
 def test_gradcheck_on_sigmoid_and_log(f, x):
     from micrograd_c import gradcheck

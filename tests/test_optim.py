@@ -4,6 +4,7 @@ documentation, and against torch.optim itself where torch is installed.
 Each test runs N steps from the same gradient sequence on both sides (the gradients are set by
 hand, so the comparison is of the updates alone) and compares the parameters to 1e-12 relative.
 """
+
 import math
 import random
 import struct
@@ -50,6 +51,7 @@ def _run(make, start, grads, each_step=None):
 # -----------------------------------------------------------------------------------------
 # the formulas, as torch.optim's documentation writes them, in plain Python floats
 
+
 def sgd_reference(start, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
     x, buf = list(start), [None] * len(start)
     for g in grads:
@@ -74,8 +76,8 @@ def adam_reference(start, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=
                 gi = gi + weight_decay * x[i]
             m[i] = b1 * m[i] + (1 - b1) * gi
             v[i] = b2 * v[i] + (1 - b2) * gi * gi
-            m_hat = m[i] / (1 - b1 ** t)
-            v_hat = v[i] / (1 - b2 ** t)
+            m_hat = m[i] / (1 - b1**t)
+            v_hat = v[i] / (1 - b2**t)
             x[i] = x[i] - lr * m_hat / (math.sqrt(v_hat) + eps)
     return x
 
@@ -91,7 +93,7 @@ SGD_CASES = [
 ADAM_CASES = [
     dict(lr=1e-3),
     dict(lr=0.05, betas=(0.8, 0.99)),
-    dict(lr=0.01, betas=(0.3, 0.9)),          # beta1 < 0.5: torch's other lerp form
+    dict(lr=0.01, betas=(0.3, 0.9)),  # beta1 < 0.5: torch's other lerp form
     dict(lr=0.01, eps=1e-3, weight_decay=0.1),
 ]
 
@@ -108,8 +110,9 @@ def test_adam_matches_the_formulas(kw):
     _close(_run(lambda ps: optim.Adam(ps, **kw), start, grads), adam_reference(start, grads, **kw))
 
 
-@pytest.mark.parametrize("kw", [dict(lr=1e-3), dict(lr=0.05, weight_decay=0.1), dict(lr=0.01, betas=(0.5, 0.9))],
-                         ids=str)
+@pytest.mark.parametrize(
+    "kw", [dict(lr=1e-3), dict(lr=0.05, weight_decay=0.1), dict(lr=0.01, betas=(0.5, 0.9))], ids=str
+)
 def test_adamw_matches_the_formulas(kw):
     start, grads = _start(7), _grads(7, STEPS)
     kw_ref = dict(kw, weight_decay=kw.get("weight_decay", 1e-2), decoupled=True)
@@ -138,6 +141,7 @@ def test_momentum_switched_on_later_starts_its_buffer_then():
     def switch(opt, k):
         if k == 1:
             opt.momentum, opt.dampening = 0.9, 0.5
+
     got = _run(lambda ps: optim.SGD(ps, lr=0.1), start, grads, switch)
     x = sgd_reference(start, grads[:2], lr=0.1)
     x = sgd_reference(x, grads[2:], lr=0.1, momentum=0.9, dampening=0.5)
@@ -151,6 +155,7 @@ def test_lr_can_change_between_steps():
     def set_lr(opt, k):
         if k + 1 < len(lrs):
             opt.lr = lrs[k + 1]
+
     got = _run(lambda ps: optim.Adam(ps, lr=lrs[0]), start, grads, set_lr)
     # the reference, one step at a time, carrying its moments: the formulas at each lr
     b1, b2, eps = 0.9, 0.999, 1e-8
@@ -159,12 +164,13 @@ def test_lr_can_change_between_steps():
         for i, gi in enumerate(g):
             m[i] = b1 * m[i] + (1 - b1) * gi
             v[i] = b2 * v[i] + (1 - b2) * gi * gi
-            x[i] = x[i] - lr * (m[i] / (1 - b1 ** t)) / (math.sqrt(v[i] / (1 - b2 ** t)) + eps)
+            x[i] = x[i] - lr * (m[i] / (1 - b1**t)) / (math.sqrt(v[i] / (1 - b2**t)) + eps)
     _close(got, x)
 
 
 # -----------------------------------------------------------------------------------------
 # the parameters' data: the node and the Value agree, and nobody's float changes under them
+
 
 def test_step_updates_data_and_node_alike():
     params = [Value(1.0), Value(-2.0)]
@@ -172,12 +178,12 @@ def test_step_updates_data_and_node_alike():
         p.grad = 0.5
     optim.SGD(params, lr=0.1).step()
     assert [p.data for p in params] == [0.95, -2.05]
-    assert [(p * 1.0).data for p in params] == [0.95, -2.05]    # an op reads the node's data
+    assert [(p * 1.0).data for p in params] == [0.95, -2.05]  # an op reads the node's data
 
 
 def test_a_float_held_elsewhere_is_never_changed():
     p = Value(1.0)
-    held = p.data                   # the user holds the very float of the data slot
+    held = p.data  # the user holds the very float of the data slot
     p.grad = 1.0
     opt = optim.SGD([p], lr=0.25)
     opt.step()
@@ -187,24 +193,27 @@ def test_a_float_held_elsewhere_is_never_changed():
     assert again == 0.75 and p.data == 0.5 and held == 1.0
 
 
-@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
-                                  lambda ps: optim.Adam(ps, lr=0.1)], ids=["sgd", "adam"])
+@pytest.mark.parametrize(
+    "make",
+    [lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), lambda ps: optim.Adam(ps, lr=0.1)],
+    ids=["sgd", "adam"],
+)
 def test_no_float_anywhere_changes_under_steps(make):
     # a float object is immutable: a step writes the parameters' nodes and nothing else, even
     # with parameters named twice (which once had a step rewrite floats others held)
     rng = random.Random(3)
     params = [Value(rng.uniform(-1, 1)) for _ in range(20)]
-    floats = [rng.uniform(-1, 1) for _ in range(2000)]     # floats that just lie around
+    floats = [rng.uniform(-1, 1) for _ in range(2000)]  # floats that just lie around
     copies = [struct.pack("d", x) for x in floats]
     opt = make(params + params[::-1] + params[:5])
     for _ in range(50):
-        held = [p.data for p in params]                     # each a float the user now holds
+        held = [p.data for p in params]  # each a float the user now holds
         kept = [struct.pack("d", x) for x in held]
         for p in params:
             p.grad = rng.uniform(-1, 1)
         opt.step()
         assert [struct.pack("d", x) for x in held] == kept
-        assert all(p.data == (p * 1.0).data for p in params)    # a Value and its node agree
+        assert all(p.data == (p * 1.0).data for p in params)  # a Value and its node agree
     assert [struct.pack("d", x) for x in floats] == copies
 
 
@@ -225,7 +234,7 @@ def test_data_set_by_hand_between_steps_is_used():
 def test_a_parameter_reinitialized_is_followed():
     p = Value(1.0)
     opt = optim.SGD([p], lr=1.0)
-    p.__init__(5.0)                 # a new node for the same Value
+    p.__init__(5.0)  # a new node for the same Value
     p.grad = 2.0
     opt.step()
     assert p.data == 3.0
@@ -243,8 +252,8 @@ def test_zero_grad_of_parameters_scattered_reversed_and_repeated():
     params = []
     for i in range(6):
         params.append(Value(float(i)))
-        Value(9.0) * 2.0                        # other nodes in between
-    params = params[::-1] + params[:2]          # out of order, and two of them twice
+        Value(9.0) * 2.0  # other nodes in between
+    params = params[::-1] + params[:2]  # out of order, and two of them twice
     for p in params:
         p.grad = 3.0
     untouched = Value(1.0)
@@ -257,6 +266,7 @@ def test_zero_grad_of_parameters_scattered_reversed_and_repeated():
 def test_a_value_subclass_is_a_parameter():
     class Param(Value):
         pass
+
     p = Param(2.0)
     p.grad = 1.0
     optim.SGD([p], lr=0.5).step()
@@ -282,7 +292,7 @@ def test_an_optimizer_in_a_reference_cycle_is_collected():
     del opt
     gc.collect()
     assert gone() is None
-    params[0].grad = 1.0                    # the parameters live on, untouched
+    params[0].grad = 1.0  # the parameters live on, untouched
     assert params[0].data == 1.0
 
 
@@ -295,6 +305,7 @@ def test_steps_count():
 
 # -----------------------------------------------------------------------------------------
 # bad parameters and settings
+
 
 def test_not_a_value_is_a_type_error():
     with pytest.raises(TypeError, match="parameter 1 is a float, not a Value"):
@@ -312,7 +323,7 @@ def test_not_a_leaf_is_a_value_error():
 def test_a_parameter_made_a_node_later_is_refused_at_the_step():
     a, b = Value(1.0), Value(2.0)
     opt = optim.SGD([a], lr=0.1)
-    a.__init__(3.0, (b,), "custom")          # a is now a hand-built op node
+    a.__init__(3.0, (b,), "custom")  # a is now a hand-built op node
     with pytest.raises(ValueError, match="not a leaf"):
         opt.step()
 
@@ -322,18 +333,21 @@ def test_empty_parameter_list():
         optim.SGD([], lr=0.1)
 
 
-@pytest.mark.parametrize("make", [
-    lambda ps: optim.SGD(ps, lr=-0.1),
-    lambda ps: optim.SGD(ps, lr=float("nan")),
-    lambda ps: optim.SGD(ps, lr=0.1, momentum=-1),
-    lambda ps: optim.SGD(ps, lr=0.1, weight_decay=-1),
-    lambda ps: optim.SGD(ps, lr=0.1, nesterov=True),
-    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True),
-    lambda ps: optim.Adam(ps, betas=(1.0, 0.9)),
-    lambda ps: optim.Adam(ps, betas=(0.9, -0.1)),
-    lambda ps: optim.Adam(ps, eps=-1.0),
-    lambda ps: optim.AdamW(ps, weight_decay=-0.1),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: optim.SGD(ps, lr=-0.1),
+        lambda ps: optim.SGD(ps, lr=float("nan")),
+        lambda ps: optim.SGD(ps, lr=0.1, momentum=-1),
+        lambda ps: optim.SGD(ps, lr=0.1, weight_decay=-1),
+        lambda ps: optim.SGD(ps, lr=0.1, nesterov=True),
+        lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True),
+        lambda ps: optim.Adam(ps, betas=(1.0, 0.9)),
+        lambda ps: optim.Adam(ps, betas=(0.9, -0.1)),
+        lambda ps: optim.Adam(ps, eps=-1.0),
+        lambda ps: optim.AdamW(ps, weight_decay=-0.1),
+    ],
+)
 def test_bad_settings_are_value_errors(make):
     with pytest.raises(ValueError):
         make([Value(1.0)])
@@ -351,11 +365,11 @@ def test_a_negative_lr_set_later_is_refused():
 # refused leaves the optimizer as it was, and it steps on as if it had never seen it
 
 NAN, INF = float("nan"), float("inf")
-A_VALUE = "<a Value>"       # stands for Value(0.5), made in the test (no node made at import)
-NOT_NUMBERS = ["0.5", None, A_VALUE, True]      # True: a flag where a number goes is a slip
+A_VALUE = "<a Value>"  # stands for Value(0.5), made in the test (no node made at import)
+NOT_NUMBERS = ["0.5", None, A_VALUE, True]  # True: a flag where a number goes is a slip
 NOT_FINITE = [NAN, INF, -INF]
 
-GOOD = {    # an optimizer of each kind with every setting given, none at its default
+GOOD = {  # an optimizer of each kind with every setting given, none at its default
     "SGD": dict(lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.01, nesterov=False),
     "Adam": dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.01),
     "AdamW": dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.05),
@@ -384,8 +398,21 @@ BAD_SETTINGS = [
     *_cases("SGD", "nesterov", [1, 0.0, "yes", None, A_VALUE], TypeError),
     *_cases("Adam", "lr", NOT_FINITE + [-1e-3], ValueError),
     *_cases("Adam", "lr", NOT_NUMBERS, TypeError),
-    *_cases("Adam", "betas", [(NAN, 0.9), (0.9, INF), (-INF, 0.9), (1.0, 0.9), (0.9, -0.1), (2.0, 5.0),
-                              (0.9,), (0.9, 0.99, 0.999)], ValueError),
+    *_cases(
+        "Adam",
+        "betas",
+        [
+            (NAN, 0.9),
+            (0.9, INF),
+            (-INF, 0.9),
+            (1.0, 0.9),
+            (0.9, -0.1),
+            (2.0, 5.0),
+            (0.9,),
+            (0.9, 0.99, 0.999),
+        ],
+        ValueError,
+    ),
     *_cases("Adam", "betas", [0.5, None, A_VALUE, "ab", (0.9, "0.99"), (None, 0.9), (True, 0.9)], TypeError),
     *_cases("Adam", "eps", NOT_FINITE + [-1e-8], ValueError),
     *_cases("Adam", "eps", NOT_NUMBERS, TypeError),
@@ -417,8 +444,9 @@ def test_a_bad_setting_assigned_is_refused_and_changes_nothing(kind, setting, ba
             for p, gi in zip(params, grads[k]):
                 p.grad = gi
             o.step()
+
     step(0)
-    step(1)                                 # the state (buffers, moments) under way
+    step(1)  # the state (buffers, moments) under way
     before = dict(vars(opt))
     with pytest.raises(error, match=f"invalid {setting}: "):
         setattr(opt, setting, _made(bad))
@@ -427,7 +455,7 @@ def test_a_bad_setting_assigned_is_refused_and_changes_nothing(kind, setting, ba
     step(3)
     assert [p.data for p in mine] == [p.data for p in twins]
     _close([p.data for p in mine], _reference(kind, start, grads[:4], **GOOD[kind]))
-    opt.lr = twin.lr = 0.003                # and a later assignment is taken
+    opt.lr = twin.lr = 0.003  # and a later assignment is taken
     assert opt.lr == 0.003
     for k in range(4, 8):
         step(k)
@@ -438,14 +466,21 @@ def test_a_constructor_call_refused_leaves_the_optimizer_as_it_was():
     p, q = Value(1.0), Value(5.0)
     opt = optim.SGD([p], lr=0.5)
     with pytest.raises(ValueError, match="invalid lr: "):
-        opt.__init__([q], lr=NAN)           # the settings are checked before the C set is remade
+        opt.__init__([q], lr=NAN)  # the settings are checked before the C set is remade
     p.grad = q.grad = 1.0
     opt.step()
     assert (p.data, q.data, opt.lr) == (0.5, 5.0, 0.5)
 
 
-@pytest.mark.parametrize("kind, setting, bad", [("SGD", "momentum", NAN), ("SGD", "momentum", -5.0),
-                                                ("SGD", "weight_decay", NAN), ("Adam", "betas", (2.0, 5.0))])
+@pytest.mark.parametrize(
+    "kind, setting, bad",
+    [
+        ("SGD", "momentum", NAN),
+        ("SGD", "momentum", -5.0),
+        ("SGD", "weight_decay", NAN),
+        ("Adam", "betas", (2.0, 5.0)),
+    ],
+)
 def test_a_bad_setting_assigned_never_makes_the_parameters_nan(kind, setting, bad):
     start, grads = _start(3), _grads(3, STEPS)
 
@@ -453,6 +488,7 @@ def test_a_bad_setting_assigned_never_makes_the_parameters_nan(kind, setting, ba
         if k == 0:
             with pytest.raises(ValueError, match=f"invalid {setting}: "):
                 setattr(opt, setting, bad)
+
     got = _run(lambda ps: getattr(optim, kind)(ps, **GOOD[kind]), start, grads, assign)
     assert all(math.isfinite(x) for x in got)
     _close(got, _reference(kind, start, grads, **GOOD[kind]))
@@ -467,7 +503,9 @@ def test_betas_not_a_pair_leaves_lr_assignable():
     assert opt.lr == 0.02
 
 
-@pytest.mark.parametrize("kw", [dict(lr=INF), dict(lr=0.1, momentum=INF), dict(lr=0.1, dampening=NAN)], ids=str)
+@pytest.mark.parametrize(
+    "kw", [dict(lr=INF), dict(lr=0.1, momentum=INF), dict(lr=0.1, dampening=NAN)], ids=str
+)
 def test_the_constructor_refuses_what_is_not_finite(kw):
     setting = list(kw)[-1]
     with pytest.raises(ValueError, match=f"invalid {setting}: "):
@@ -485,6 +523,7 @@ def test_an_assignment_breaking_nesterovs_rule_is_refused(setting, bad):
             with pytest.raises(ValueError, match=f"invalid {setting}: .*[Nn]esterov"):
                 setattr(opt, setting, bad)
             assert vars(opt) == before
+
     _close(_run(lambda ps: optim.SGD(ps, **kw), start, grads, assign), sgd_reference(start, grads, **kw))
 
 
@@ -498,24 +537,40 @@ def test_nesterov_switched_on_needs_momentum_first():
             assert opt.nesterov is False and opt.momentum == 0.0
             opt.momentum = 0.9
             opt.nesterov = True
+
     got = _run(lambda ps: optim.SGD(ps, lr=0.1), start, grads, switch)
     x = sgd_reference(start, grads[:2], lr=0.1)
     _close(got, sgd_reference(x, grads[2:], lr=0.1, momentum=0.9, nesterov=True))
 
 
-@pytest.mark.parametrize("kw", [dict(nesterov=True), dict(momentum=0.9, dampening=0.1, nesterov=True)], ids=str)
+@pytest.mark.parametrize(
+    "kw", [dict(nesterov=True), dict(momentum=0.9, dampening=0.1, nesterov=True)], ids=str
+)
 def test_nesterovs_rule_at_construction_names_nesterov(kw):
     with pytest.raises(ValueError, match="invalid nesterov: "):
         optim.SGD([Value(1.0)], lr=0.1, **kw)
 
 
 def test_numbers_of_any_real_type_are_taken_as_floats():
-    import numpy as np
     from fractions import Fraction
 
-    opt = optim.SGD([Value(1.0)], lr=np.float32(0.5), momentum=np.int64(1), dampening=Fraction(1, 4),
-                    weight_decay=0, nesterov=np.bool_(False))
-    assert (opt.lr, opt.momentum, opt.dampening, opt.weight_decay, opt.nesterov) == (0.5, 1.0, 0.25, 0.0, False)
+    import numpy as np
+
+    opt = optim.SGD(
+        [Value(1.0)],
+        lr=np.float32(0.5),
+        momentum=np.int64(1),
+        dampening=Fraction(1, 4),
+        weight_decay=0,
+        nesterov=np.bool_(False),
+    )
+    assert (opt.lr, opt.momentum, opt.dampening, opt.weight_decay, opt.nesterov) == (
+        0.5,
+        1.0,
+        0.25,
+        0.0,
+        False,
+    )
     assert [type(x) for x in (opt.lr, opt.momentum, opt.dampening, opt.weight_decay)] == [float] * 4
     assert type(opt.nesterov) is bool
     opt.lr = np.float64(0.125)
@@ -527,6 +582,7 @@ def test_numbers_of_any_real_type_are_taken_as_floats():
 # -----------------------------------------------------------------------------------------
 # tied weights: each distinct parameter taken once, as torch's model.parameters() yields a
 # tied weight once, so a list naming a Value twice updates it once a step
+
 
 def test_a_parameter_listed_twice_is_updated_once():
     p = Value(1.0)
@@ -542,8 +598,11 @@ def test_the_parameters_kept_are_the_distinct_ones_in_first_occurrence_order():
     assert [id(p) for p in opt.params] == [id(b), id(a), id(c)]
 
 
-@pytest.mark.parametrize("kind, kw", [("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.01)),
-                                      ("Adam", dict(lr=0.05, betas=(0.8, 0.99)))], ids=["sgd", "adam"])
+@pytest.mark.parametrize(
+    "kind, kw",
+    [("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.01)), ("Adam", dict(lr=0.05, betas=(0.8, 0.99)))],
+    ids=["sgd", "adam"],
+)
 def test_a_plain_list_naming_parameters_twice(kind, kw):
     start, grads = _start(3), _grads(3, STEPS)
     params = [Value(x) for x in start]
@@ -560,7 +619,7 @@ def test_a_model_with_a_neuron_reused_updates_it_once(kind):
     random.seed(3)
     model = MLP(2, [3, 1], activation="tanh")
     layer = model.layers[0]
-    layer.neurons[1] = layer.neurons[0]             # the first neuron, used twice
+    layer.neurons[1] = layer.neurons[0]  # the first neuron, used twice
     params = model.parameters()
     tied = layer.neurons[0].parameters()
     distinct = tied + layer.neurons[2].parameters() + model.layers[1].parameters()
@@ -575,20 +634,21 @@ def test_a_model_with_a_neuron_reused_updates_it_once(kind):
         opt.zero_grad()
         out.backward()
         grads = [p.grad for p in distinct]
-        assert all(g != 0.0 for g in grads[:len(tied)])     # the tied weights do move
+        assert all(g != 0.0 for g in grads[: len(tied)])  # the tied weights do move
         for i, g in enumerate(grads):
             if kind == "SGD":
                 want[i] = want[i] - lr * g
             else:
                 m[i] = b1 * m[i] + (1 - b1) * g
                 v[i] = b2 * v[i] + (1 - b2) * g * g
-                want[i] = want[i] - lr * (m[i] / (1 - b1 ** t)) / (math.sqrt(v[i] / (1 - b2 ** t)) + eps)
+                want[i] = want[i] - lr * (m[i] / (1 - b1**t)) / (math.sqrt(v[i] / (1 - b2**t)) + eps)
         opt.step()
         _close([p.data for p in distinct], want)
 
 
 # -----------------------------------------------------------------------------------------
 # schedules
+
 
 def test_step_lr():
     opt = optim.SGD([Value(1.0)], lr=1.0)
@@ -655,7 +715,7 @@ def test_a_bad_schedule_setting_assigned_is_refused_and_changes_nothing(kind, se
     for epoch in range(2, 6):
         sched.step()
         assert math.isclose(opt.lr, _schedule_lr(kind, epoch), rel_tol=1e-15)
-    later = dict(step_size=3, gamma=0.25, T_max=10, eta_min=0.0)    # a later assignment is taken
+    later = dict(step_size=3, gamma=0.25, T_max=10, eta_min=0.0)  # a later assignment is taken
     setattr(sched, setting, later[setting])
     sched.step()
     assert math.isclose(opt.lr, _schedule_lr(kind, 6, **{setting: later[setting]}), rel_tol=1e-15)
@@ -672,7 +732,7 @@ def test_schedule_counts_of_other_number_types():
 
 def test_a_schedule_step_whose_lr_is_refused_changes_nothing():
     opt = optim.SGD([Value(1.0)], lr=1e10)
-    sched = optim.StepLR(opt, step_size=1, gamma=1e300)     # 1e10 * 1e300 is inf
+    sched = optim.StepLR(opt, step_size=1, gamma=1e300)  # 1e10 * 1e300 is inf
     with pytest.raises(ValueError, match="invalid lr: inf"):
         sched.step()
     assert sched.last_epoch == 0 and opt.lr == 1e10
@@ -686,6 +746,7 @@ def test_a_schedule_takes_an_optimizer():
 # -----------------------------------------------------------------------------------------
 # in training: the demo's model learns with each
 
+
 def _moons_loss(model):
     from micrograd_c.datasets import make_moons
 
@@ -696,12 +757,19 @@ def _moons_loss(model):
         scores = [model([Value(float(a)), Value(float(b))]) for a, b in X]
         losses = [(1 + -float(yi) * s).relu() for yi, s in zip(y, scores)]
         return sum(losses) * (1.0 / len(losses))
+
     return loss
 
 
-@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
-                                  lambda ps: optim.Adam(ps, lr=0.02),
-                                  lambda ps: optim.AdamW(ps, lr=0.02)], ids=["sgd", "adam", "adamw"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+        lambda ps: optim.Adam(ps, lr=0.02),
+        lambda ps: optim.AdamW(ps, lr=0.02),
+    ],
+    ids=["sgd", "adam", "adamw"],
+)
 def test_training_lowers_the_loss(make):
     import numpy as np
 
@@ -721,6 +789,7 @@ def test_training_lowers_the_loss(make):
 
 # -----------------------------------------------------------------------------------------
 # against torch.optim itself
+
 
 @pytest.fixture(scope="module")
 def torch():
@@ -766,16 +835,23 @@ def test_schedules_match_torch(torch, schedule):
 
     def ours(ps):
         opt = optim.SGD(ps, lr=0.3, momentum=0.5)
-        opt.schedule = (optim.StepLR(opt, 4, gamma=0.3) if schedule == "step"
-                        else optim.CosineAnnealingLR(opt, T_max=12, eta_min=0.01))
+        opt.schedule = (
+            optim.StepLR(opt, 4, gamma=0.3)
+            if schedule == "step"
+            else optim.CosineAnnealingLR(opt, T_max=12, eta_min=0.01)
+        )
         return opt
 
     def theirs(o, ps):
         opt = o.SGD(ps, lr=0.3, momentum=0.5, foreach=False)
-        opt.schedule = (o.lr_scheduler.StepLR(opt, 4, gamma=0.3) if schedule == "step"
-                        else o.lr_scheduler.CosineAnnealingLR(opt, T_max=12, eta_min=0.01))
+        opt.schedule = (
+            o.lr_scheduler.StepLR(opt, 4, gamma=0.3)
+            if schedule == "step"
+            else o.lr_scheduler.CosineAnnealingLR(opt, T_max=12, eta_min=0.01)
+        )
         return opt
 
     def tick(opt, k):
         opt.schedule.step()
+
     _close(_run(ours, start, grads, tick), _torch_run(torch, theirs, start, grads, tick))

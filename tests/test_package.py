@@ -2,6 +2,7 @@
 pyproject.toml's), the typing files it ships, one interpreter (a subinterpreter's import is
 refused, the main one untouched), and importlib.reload of any of its modules (a model trained
 before and after gives the same loss; one gc hook stays)."""
+
 import importlib
 import importlib.metadata
 import pathlib
@@ -85,8 +86,7 @@ print("main ok")
 
 
 def _run_python(code, *args):
-    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout
 
@@ -102,7 +102,8 @@ def _has(module):
 needs_testcapi = pytest.mark.skipif(not _has("_testcapi"), reason="no _testcapi in this Python")
 needs_isolated = pytest.mark.skipif(
     sys.version_info < (3, 12) or not (_has("_interpreters") or _has("_xxsubinterpreters")),
-    reason="isolated subinterpreters are CPython 3.12+")
+    reason="isolated subinterpreters are CPython 3.12+",
+)
 
 
 @needs_testcapi
@@ -126,12 +127,22 @@ def test_an_isolated_subinterpreter_is_refused_and_the_main_one_is_untouched(fir
 # ----------------------------------------------------------------------------------------
 # importlib.reload of any module works: Values made before and after keep working together
 
-MODULES = ["micrograd_c", "micrograd_c._glue", "micrograd_c._pypath", "micrograd_c.lifetime",
-           "micrograd_c.engine", "micrograd_c._plan", "micrograd_c.nn", "micrograd_c.optim",
-           "micrograd_c.draw", "micrograd_c.gradcheck", "micrograd_c.datasets",
-           "micrograd_c.demo"]
+MODULES = [
+    "micrograd_c",
+    "micrograd_c._glue",
+    "micrograd_c._pypath",
+    "micrograd_c.lifetime",
+    "micrograd_c.engine",
+    "micrograd_c._plan",
+    "micrograd_c.nn",
+    "micrograd_c.optim",
+    "micrograd_c.draw",
+    "micrograd_c.gradcheck",
+    "micrograd_c.datasets",
+    "micrograd_c.demo",
+]
 
-RELOAD = '''
+RELOAD = """
 import gc, importlib, random, sys
 import micrograd_c
 from micrograd_c import engine, nn, optim
@@ -162,11 +173,11 @@ gc.collect()
 ran = engine.collections() - runs
 assert (len(gc.callbacks), ran) == (hooks, 1), (gc.callbacks, ran)
 print("ok")
-'''
+"""
 
 
 @pytest.mark.parametrize("module", MODULES + ["all"])
 def test_reloading_a_module_keeps_everything_working(module):
     out = _run_python(RELOAD, *(MODULES if module == "all" else [module])).split()
     assert out[-1] == "ok"
-    assert out[0] == out[1]                 # the same model, before and after, the same loss
+    assert out[0] == out[1]  # the same model, before and after, the same loss

@@ -11,9 +11,6 @@ micrograd_c raises ValueError.
 import math
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
-
 from _helpers import (
     abs_grad_scale,
     grad_close,
@@ -24,9 +21,10 @@ from _helpers import (
     same_float,
     topo_order,
 )
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
-SETTINGS = settings(max_examples=150, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 ARITHMETIC = (ZeroDivisionError, OverflowError, ValueError)
 
@@ -45,13 +43,11 @@ index = st.integers(min_value=0, max_value=10_000)
 
 instruction = st.one_of(
     st.tuples(st.just("bin"), st.sampled_from(["+", "-", "*", "/"]), index, index),
-    st.tuples(st.just("num"), st.sampled_from(["+", "-", "*", "/", "r+", "r-", "r*", "r/"]),
-              index, number),
+    st.tuples(st.just("num"), st.sampled_from(["+", "-", "*", "/", "r+", "r-", "r*", "r/"]), index, number),
     st.tuples(st.just("pow"), index, exponent),
     st.tuples(st.just("un"), st.sampled_from(["relu", "neg", "tanh", "exp"]), index),
 )
-program = st.tuples(st.lists(leaf, min_size=1, max_size=3),
-                    st.lists(instruction, min_size=1, max_size=12))
+program = st.tuples(st.lists(leaf, min_size=1, max_size=3), st.lists(instruction, min_size=1, max_size=12))
 
 
 def _step(regs, ins, tanh, exp):
@@ -59,21 +55,26 @@ def _step(regs, ins, tanh, exp):
     if kind == "bin":
         _, op, i, j = ins
         a, b = regs[i % len(regs)], regs[j % len(regs)]
-        return {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
-                "/": lambda: a / b}[op]()
+        return {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "/": lambda: a / b}[op]()
     if kind == "num":
         _, op, i, k = ins
         a = regs[i % len(regs)]
-        return {"+": lambda: a + k, "-": lambda: a - k, "*": lambda: a * k, "/": lambda: a / k,
-                "r+": lambda: k + a, "r-": lambda: k - a, "r*": lambda: k * a,
-                "r/": lambda: k / a}[op]()
+        return {
+            "+": lambda: a + k,
+            "-": lambda: a - k,
+            "*": lambda: a * k,
+            "/": lambda: a / k,
+            "r+": lambda: k + a,
+            "r-": lambda: k - a,
+            "r*": lambda: k * a,
+            "r/": lambda: k / a,
+        }[op]()
     if kind == "pow":
         _, i, k = ins
         return regs[i % len(regs)] ** k
     _, op, i = ins
     a = regs[i % len(regs)]
-    return {"relu": a.relu, "neg": a.__neg__, "tanh": lambda: tanh(a),
-            "exp": lambda: exp(a)}[op]()
+    return {"relu": a.relu, "neg": a.__neg__, "tanh": lambda: tanh(a), "exp": lambda: exp(a)}[op]()
 
 
 def _negative_to_fraction(regs, ins):
@@ -99,14 +100,14 @@ def _execute(eng, leaves, instructions, is_ref):
             out = _step(regs, ins, tanh, exp)
         except ARITHMETIC as e:
             if is_ref and type(e) is OverflowError and _negative_to_fraction(regs, ins):
-                return regs, n_leaves, step, "complex"      # a complex power that overflowed
+                return regs, n_leaves, step, "complex"  # a complex power that overflowed
             return regs, n_leaves, step, type(e)
         if isinstance(out.data, complex):  # micrograd only (and the suite pointed at it)
             return regs, n_leaves, step, "complex"
         if is_ref:
             # micrograd keeps exact ints; past 2**53 they stop being floats (a documented
             # difference, not what this test is about)
-            assume(not (isinstance(out.data, int) and abs(out.data) > 2 ** 53))
+            assume(not (isinstance(out.data, int) and abs(out.data) > 2**53))
         regs.append(out)
     return regs, n_leaves, None, None
 
@@ -166,7 +167,8 @@ def test_random_programs_match_micrograd(ref, impl, prog):
     for k, (a, b) in enumerate(zip(i_regs, r_regs)):
         s = scale.get(b, 0.0)
         assert grad_close(a.grad, b.grad, s), (
-            f"register {k}: grad {a.grad!r} vs micrograd {b.grad!r} (scale {s!r})")
+            f"register {k}: grad {a.grad!r} vs micrograd {b.grad!r} (scale {s!r})"
+        )
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -195,8 +197,10 @@ def test_backward_by_hand_in_reverse_topological_order(ref, impl, prog):
 
 
 @SETTINGS
-@given(x=st.floats(allow_nan=False, allow_infinity=False, min_value=-30, max_value=30),
-       g=st.floats(min_value=-10, max_value=10, allow_nan=False))
+@given(
+    x=st.floats(allow_nan=False, allow_infinity=False, min_value=-30, max_value=30),
+    g=st.floats(min_value=-10, max_value=10, allow_nan=False),
+)
 @pytest.mark.c_only
 def test_tanh_exp_local_rules(impl, x, g):
     # forward is math.tanh / math.exp; the local rule is (1 - t**2) * g and e * g

@@ -1,5 +1,6 @@
 """The README's examples ("Adding your own op", "Beyond micrograd"), run as doctests: what it
 shows is what runs."""
+
 import doctest
 import pathlib
 import re
@@ -34,12 +35,13 @@ def test_beyond_micrograd_examples():
 def test_adding_your_own_op_example():
     from micrograd_c import Value
 
-    test = doctest.DocTestParser().get_doctest(_section("## Adding your own op"), {},
-                                               "README: Adding your own op", str(README), 0)
+    test = doctest.DocTestParser().get_doctest(
+        _section("## Adding your own op"), {}, "README: Adding your own op", str(README), 0
+    )
     runner = doctest.DocTestRunner()
     try:
         runner.run(test)
     finally:
-        if "sin" in vars(Value):            # the example adds it, as a user would
+        if "sin" in vars(Value):  # the example adds it, as a user would
             del Value.sin
     assert runner.tries > 5 and runner.failures == 0, "the README's example failed (see above)"

@@ -22,7 +22,6 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-
 from _helpers import (
     expression_cases,
     grad_close,
@@ -41,6 +40,7 @@ _IMPL = load_engine(IMPL_NAME)
 
 # ----------------------------------------------------------------------------------------
 # every op and derived op, against micrograd
+
 
 @pytest.mark.parametrize("fn, a, b", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_forward_and_grads_match_micrograd(ref, impl, fn, a, b):
@@ -84,7 +84,7 @@ def test_numpy_array_on_the_left_gives_micrograds_object_array(ref, impl, op):
         v = eng.Value(1.25)
         out = fns[op](v)
         assert isinstance(out, np.ndarray) and out.dtype == object and out.shape == (3,)
-        total = sum(out)                # one graph: shows whether elements share nodes
+        total = sum(out)  # one graph: shows whether elements share nodes
         total.backward()
         outs[eng.name] = (graph_signature(total), v.grad)
     sig_ref, grad_ref = outs["micrograd"]
@@ -135,6 +135,7 @@ def test_in_place_operators_rebind(ref, impl):
 # ----------------------------------------------------------------------------------------
 # data and grad: what the constructor and the setters take
 
+
 def test_data_and_grad_read_write(impl):
     p = impl.Value(2.0)
     (p * 3.0).backward()
@@ -182,7 +183,7 @@ def test_data_written_any_way_reads_back_from_the_arena(impl):
     assert v.data == 4.0 and type(v.data) is float
     setattr(v, "data", 5.5)
     assert v.data == 5.5
-    w = v * 2.0                             # the arena has it too: ops read it there
+    w = v * 2.0  # the arena has it too: ops read it there
     assert w.data == 11.0
     v.data -= 0.5
     assert v.data == 5.0 and (v + 0.0).data == 5.0
@@ -212,11 +213,15 @@ def test_decimal_refused_by_constructor_and_setters(impl):
 
 
 @pytest.mark.c_only
-@pytest.mark.parametrize("number, expected", [
-    (Fraction(3, 2), 1.5),
-    (np.float64(1.5), 1.5),
-    (np.int64(2), 2.0),
-], ids=["Fraction", "float64", "int64"])
+@pytest.mark.parametrize(
+    "number, expected",
+    [
+        (Fraction(3, 2), 1.5),
+        (np.float64(1.5), 1.5),
+        (np.int64(2), 2.0),
+    ],
+    ids=["Fraction", "float64", "int64"],
+)
 def test_real_numbers_accepted_by_constructor_and_setters(impl, number, expected):
     V = impl.Value
     assert V(number).data == expected
@@ -247,6 +252,7 @@ def test_str_refused_by_constructor_and_setters(impl):
 # ----------------------------------------------------------------------------------------
 # repr
 
+
 @pytest.mark.deliberate
 def test_repr_of_leaf_shows_floats(impl):
     assert repr(impl.Value(2)) == "Value(data=2.0, grad=0.0)"
@@ -275,22 +281,26 @@ def test_repr_after_backward(impl):
 # ----------------------------------------------------------------------------------------
 # _op strings, and ** with huge integer exponents (past 2**53, where int -> float rounds)
 
-@pytest.mark.parametrize("fn, op", [
-    (lambda a, b: a + b, "+"),
-    (lambda a, b: a * b, "*"),
-    (lambda a, b: a ** 2, "**2"),
-    (lambda a, b: a ** -1, "**-1"),
-    (lambda a, b: a ** 0.5, "**0.5"),
-    (lambda a, b: a ** 2.0, "**2.0"),
-    (lambda a, b: a ** -0.25, "**-0.25"),
-    (lambda a, b: a.relu(), "ReLU"),
-    (lambda a, b: -a, "*"),
-    (lambda a, b: a - b, "+"),
-    (lambda a, b: a / b, "*"),
-    (lambda a, b: 2 / a, "*"),
-    (lambda a, b: 2 - a, "+"),
-    (lambda a, b: a, ""),
-])
+
+@pytest.mark.parametrize(
+    "fn, op",
+    [
+        (lambda a, b: a + b, "+"),
+        (lambda a, b: a * b, "*"),
+        (lambda a, b: a**2, "**2"),
+        (lambda a, b: a**-1, "**-1"),
+        (lambda a, b: a**0.5, "**0.5"),
+        (lambda a, b: a**2.0, "**2.0"),
+        (lambda a, b: a**-0.25, "**-0.25"),
+        (lambda a, b: a.relu(), "ReLU"),
+        (lambda a, b: -a, "*"),
+        (lambda a, b: a - b, "+"),
+        (lambda a, b: a / b, "*"),
+        (lambda a, b: 2 / a, "*"),
+        (lambda a, b: 2 - a, "+"),
+        (lambda a, b: a, ""),
+    ],
+)
 def test_op_strings(ref, impl, fn, op):
     out_ref = fn(ref.Value(4.0), ref.Value(2.0))
     out_impl = fn(impl.Value(4.0), impl.Value(2.0))
@@ -315,7 +325,7 @@ def test_op_of_division_is_mul_by_pow_minus_one(ref, impl):
         assert next(iter(inv._prev)) is b
 
 
-@pytest.mark.parametrize("k", [True, 10 ** 17 + 1, -(2 ** 53 + 1), 1e-7, 1e22, 0.1])
+@pytest.mark.parametrize("k", [True, 10**17 + 1, -(2**53 + 1), 1e-7, 1e22, 0.1])
 def test_op_string_of_unusual_exponents(ref, impl, k):
     # micrograd formats the exponent exactly as the user wrote it: f'**{k}'
     out_ref = ref.Value(1.0) ** k
@@ -336,7 +346,7 @@ def test_minus_one_to_a_huge_power(ref, impl, k):
         assert expected_grad == 9007199254740992.0
     for eng in (ref, impl):
         a = eng.Value(-1.0)
-        b = a ** k
+        b = a**k
         b.backward()
         assert b.data == expected_data, eng.name
         assert a.grad == expected_grad, eng.name
@@ -347,11 +357,11 @@ def test_minus_one_to_a_huge_power(ref, impl, k):
 
 def test_just_below_one_to_a_huge_power(ref, impl):
     x, k = 0.9999999999999999, 2**53 + 2
-    expected_data = x ** k
+    expected_data = x**k
     expected_grad = k * x ** (k - 1)
     for eng in (ref, impl):
         a = eng.Value(x)
-        b = a ** k
+        b = a**k
         b.backward()
         assert b.data == expected_data, eng.name
         assert a.grad == expected_grad, eng.name
@@ -360,6 +370,7 @@ def test_just_below_one_to_a_huge_power(ref, impl):
 
 # ----------------------------------------------------------------------------------------
 # equality and hashing are by identity
+
 
 def test_equality_and_hash_by_identity(ref, impl):
     for eng in (ref, impl):
@@ -375,21 +386,25 @@ def test_equality_and_hash_by_identity(ref, impl):
 # ----------------------------------------------------------------------------------------
 # special floats follow Python float semantics, as micrograd does
 
-@pytest.mark.parametrize("fn, xs", [
-    (lambda a: a * 10, [1e308]),                # overflow of * is inf, not an error
-    (lambda a: a + a, [1.7e308]),
-    (lambda a: a - a * 2 + a, [math.inf]),     # inf - inf is nan
-    (lambda a: a * 2, [math.nan]),
-    (lambda a: a.relu(), [math.nan]),
-    (lambda a: a.relu(), [-math.inf]),
-    (lambda a: a ** 2, [math.inf]),
-    (lambda a: a ** -1, [math.inf]),
-    (lambda a: a * 0, [-2.0]),                  # -0.0
-    (lambda a: a ** 0, [0.0]),                  # 1.0; its derivative 0 * 0.0**-1 is not run here
-    (lambda a: a.relu(), [0.0]),
-    (lambda a: a.relu(), [-0.0]),
-    (lambda a: a * 1e-300 * 1e-300, [1.0]),     # underflow to 0
-])
+
+@pytest.mark.parametrize(
+    "fn, xs",
+    [
+        (lambda a: a * 10, [1e308]),  # overflow of * is inf, not an error
+        (lambda a: a + a, [1.7e308]),
+        (lambda a: a - a * 2 + a, [math.inf]),  # inf - inf is nan
+        (lambda a: a * 2, [math.nan]),
+        (lambda a: a.relu(), [math.nan]),
+        (lambda a: a.relu(), [-math.inf]),
+        (lambda a: a**2, [math.inf]),
+        (lambda a: a**-1, [math.inf]),
+        (lambda a: a * 0, [-2.0]),  # -0.0
+        (lambda a: a**0, [0.0]),  # 1.0; its derivative 0 * 0.0**-1 is not run here
+        (lambda a: a.relu(), [0.0]),
+        (lambda a: a.relu(), [-0.0]),
+        (lambda a: a * 1e-300 * 1e-300, [1.0]),  # underflow to 0
+    ],
+)
 def test_special_values_forward(ref, impl, fn, xs):
     out_ref = fn(*[ref.Value(x) for x in xs])
     out_impl = fn(*[impl.Value(x) for x in xs])
@@ -443,8 +458,14 @@ def test_tanh_exp_chain_rule_with_reuse(impl):
 def test_finite_difference_of_a_composite(impl):
     def f(eng_value, x, y):
         a, b = eng_value(x), eng_value(y)
-        out = ((a * b).tanh() + (a / b).exp() - (a - 2).relu() ** 2 + b ** 0.5
-               + 3 / (1 + a * a) - (b - a) ** 3 * 0.1)
+        out = (
+            (a * b).tanh()
+            + (a / b).exp()
+            - (a - 2).relu() ** 2
+            + b**0.5
+            + 3 / (1 + a * a)
+            - (b - a) ** 3 * 0.1
+        )
         return a, b, out
 
     x, y = 0.8, 1.3
@@ -456,13 +477,13 @@ def test_finite_difference_of_a_composite(impl):
     assert a.grad == pytest.approx(fx, rel=1e-6)
     assert b.grad == pytest.approx(fy, rel=1e-6)
     # and the function itself is what plain floats give
-    want = (math.tanh(x * y) + math.exp(x / y) - 0.0 + math.sqrt(y)
-            + 3 / (1 + x * x) - (y - x) ** 3 * 0.1)
+    want = math.tanh(x * y) + math.exp(x / y) - 0.0 + math.sqrt(y) + 3 / (1 + x * x) - (y - x) ** 3 * 0.1
     assert out.data == pytest.approx(want, rel=1e-12)
 
 
 # ----------------------------------------------------------------------------------------
 # subclasses, copies and pickles; a Value whose __init__ never ran
+
 
 # Module-level subclasses (pickle finds a class by its qualified name), one per engine:
 # the same `class MyValue(Value): pass` written on each engine's Value.
@@ -511,9 +532,11 @@ def test_pickle_keeps_the_subclass(ref, impl):
 
 
 @pytest.mark.deliberate  # README: a copy is a new leaf (micrograd's would copy the graph)
-@pytest.mark.parametrize("how", [copy.copy, copy.deepcopy,
-                                 lambda v: pickle.loads(pickle.dumps(v))],
-                         ids=["copy", "deepcopy", "pickle"])
+@pytest.mark.parametrize(
+    "how",
+    [copy.copy, copy.deepcopy, lambda v: pickle.loads(pickle.dumps(v))],
+    ids=["copy", "deepcopy", "pickle"],
+)
 def test_a_copied_subclass_is_a_new_leaf(impl, how):
     a = ImplMyValue(2.0)
     b = a * 3.0
@@ -574,7 +597,7 @@ def test_subclass_without_value_init_backward(ref, impl):
 
 
 def test_a_value_without_a_node_raises_as_micrograd_does(either):
-    bare = either.Value.__new__(either.Value)     # __init__ never ran: no data, no node
+    bare = either.Value.__new__(either.Value)  # __init__ never ran: no data, no node
     with pytest.raises(AttributeError, match="data"):
         bare.data
     with pytest.raises(AttributeError):
@@ -585,7 +608,7 @@ def test_a_value_without_a_node_raises_as_micrograd_does(either):
         bare.relu()
     with pytest.raises(AttributeError):
         bare.backward()
-    bare.data = 3.0                         # setting data makes it an operand (in C, a node)
+    bare.data = 3.0  # setting data makes it an operand (in C, a node)
     assert (bare * 2.0).data == 6.0
 
 
@@ -635,13 +658,13 @@ BAD_INPUTS = [
     ("square_overflow", lambda V: V(1e300) ** 2, OverflowError, SAME),
     ("cube_overflow_negative", lambda V: V(-1e300) ** 3, OverflowError, SAME),
     ("reciprocal_overflow", lambda V: V(1e-310) ** -2, OverflowError, SAME),
-    ("add_huge_int", lambda V: V(1.0) + 10 ** 400, OverflowError, SAME),
+    ("add_huge_int", lambda V: V(1.0) + 10**400, OverflowError, SAME),
     ("int_pow_overflow", lambda V: V(10) ** 400, OverflowError, RETURNS),  # micrograd: a big int
-    ("negative_sqrt", lambda V: V(-8.0) ** 0.5, ValueError, RETURNS),      # micrograd: complex
+    ("negative_sqrt", lambda V: V(-8.0) ** 0.5, ValueError, RETURNS),  # micrograd: complex
     ("negative_cube_root", lambda V: V(-8.0) ** (1 / 3), ValueError, RETURNS),
     ("tiny_negative_sqrt", lambda V: V(-1e-300) ** 0.5, ValueError, RETURNS),
     ("negative_pow_minus_half", lambda V: V(-4.0) ** -0.5, ValueError, RETURNS),
-    ("exp_overflow", lambda V: V(1000.0).exp(), OverflowError, "exp"),      # as math.exp
+    ("exp_overflow", lambda V: V(1000.0).exp(), OverflowError, "exp"),  # as math.exp
     ("exp_overflow_chain", lambda V: V(10.0).exp().exp(), OverflowError, "exp"),
     ("set_data_str", lambda V: setattr(V(1.0), "data", "a"), TypeError, RETURNS),
     ("set_grad_none", lambda V: setattr(V(1.0), "grad", None), TypeError, RETURNS),
@@ -664,22 +687,30 @@ def _raises(fn, V, exc):
         assert str(info.value) == POW_MESSAGE
 
 
-@pytest.mark.parametrize("fn, exc", [pytest.param(fn, exc, id=name, marks=_marks(micrograd))
-                                     for name, fn, exc, micrograd in BAD_INPUTS])
+@pytest.mark.parametrize(
+    "fn, exc",
+    [pytest.param(fn, exc, id=name, marks=_marks(micrograd)) for name, fn, exc, micrograd in BAD_INPUTS],
+)
 def test_bad_input_raises(impl, fn, exc):
     _raises(fn, impl.Value, exc)
 
 
-@pytest.mark.parametrize("fn, exc", [pytest.param(fn, exc, id=name)
-                                     for name, fn, exc, micrograd in BAD_INPUTS
-                                     if micrograd is SAME])
+@pytest.mark.parametrize(
+    "fn, exc",
+    [pytest.param(fn, exc, id=name) for name, fn, exc, micrograd in BAD_INPUTS if micrograd is SAME],
+)
 def test_micrograd_raises_the_same(ref, fn, exc):
     _raises(fn, ref.Value, exc)
 
 
-@pytest.mark.parametrize("fn, micrograd", [pytest.param(fn, micrograd, id=name)
-                                           for name, fn, exc, micrograd in BAD_INPUTS
-                                           if micrograd is not SAME])
+@pytest.mark.parametrize(
+    "fn, micrograd",
+    [
+        pytest.param(fn, micrograd, id=name)
+        for name, fn, exc, micrograd in BAD_INPUTS
+        if micrograd is not SAME
+    ],
+)
 def test_documented_differences_really_differ(ref, fn, micrograd):
     # each row is right about micrograd: it returns (an exception here fails the test), or
     # it has no such method, and then only that AttributeError is taken
@@ -696,11 +727,33 @@ def test_documented_differences_really_differ(ref, fn, micrograd):
 # ** at the edges of the float domain: Python float semantics, as micrograd computes them
 
 POW_EDGES = [
-    (-math.inf, 0.5), (0.0, -math.inf), (math.inf, -1), (-1.0, math.inf), (2.0, math.nan),
-    (-2.0, math.nan), (-2.0, math.inf), (math.nan, 0), (1.0, math.nan), (-0.5, math.inf),
-    (-0.5, -math.inf), (-0.0, 0.5), (0.0, 1.5), (0.0, 0), (-8.0, 3), (-8.0, 3.0),
-    (-8.0, -3), (2.0, -1074), (2.0, 1023), (2.0, 1024), (0.5, -1024), (-2.0, 1025),
-    (1e-320, 0.5), (4.0, 0.5), (math.nan, 2.5), (-math.inf, 3), (-math.inf, -3),
+    (-math.inf, 0.5),
+    (0.0, -math.inf),
+    (math.inf, -1),
+    (-1.0, math.inf),
+    (2.0, math.nan),
+    (-2.0, math.nan),
+    (-2.0, math.inf),
+    (math.nan, 0),
+    (1.0, math.nan),
+    (-0.5, math.inf),
+    (-0.5, -math.inf),
+    (-0.0, 0.5),
+    (0.0, 1.5),
+    (0.0, 0),
+    (-8.0, 3),
+    (-8.0, 3.0),
+    (-8.0, -3),
+    (2.0, -1074),
+    (2.0, 1023),
+    (2.0, 1024),
+    (0.5, -1024),
+    (-2.0, 1025),
+    (1e-320, 0.5),
+    (4.0, 0.5),
+    (math.nan, 2.5),
+    (-math.inf, 3),
+    (-math.inf, -3),
 ]
 
 
@@ -722,6 +775,7 @@ def test_pow_edges_follow_micrograd(ref, impl, x, k):
 
 # ----------------------------------------------------------------------------------------
 # nothing crashes the interpreter, nor leaks a reference
+
 
 @pytest.mark.c_only
 def test_abuse_does_not_crash_the_interpreter(impl):
@@ -753,8 +807,7 @@ def test_abuse_does_not_crash_the_interpreter(impl):
     """)
     root = os.path.dirname(os.path.dirname(os.path.abspath(impl.engine.__file__)))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, env=env)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "alive"
 
@@ -764,6 +817,6 @@ def test_no_references_leak(impl):
     v = impl.Value(1.5)
     before = sys.getrefcount(v), sys.getrefcount(impl.Value)
     for _ in range(1000):
-        v + v, v * 2.0, 3 + v, v ** 2, v.relu(), v.tanh(), v._prev, v.data, v.grad
+        v + v, v * 2.0, 3 + v, v**2, v.relu(), v.tanh(), v._prev, v.data, v.grad
     after = sys.getrefcount(v), sys.getrefcount(impl.Value)
     assert after == before

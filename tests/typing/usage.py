@@ -8,6 +8,7 @@ carries the ignore for its error, so that if the types went loose (Any), mypy wo
 ignore as unused and fail. pytest does not collect this file; `python tests/typing/usage.py`
 runs it (NumPy needed), the error lines aside.
 """
+
 import random
 import sys
 from typing import TYPE_CHECKING, Callable, Optional
@@ -108,11 +109,11 @@ def loss(batch_size: Optional[int] = None) -> tuple[Value, float]:
     scores = list(map(model, inputs))
 
     # svm "max-margin" loss
-    losses = [(1 + -yi*scorei).relu() for yi, scorei in zip(yb, scores)]
+    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(yb, scores)]
     data_loss = sum(losses) * (1.0 / len(losses))
     # L2 regularization
     alpha = 1e-4
-    reg_loss = alpha * sum((p*p for p in model.parameters()))
+    reg_loss = alpha * sum(p * p for p in model.parameters())
     total_loss = data_loss + reg_loss
 
     # also get accuracy
@@ -129,17 +130,17 @@ for k in range(3):
     total_loss.backward()
 
     # update (sgd)
-    learning_rate = 1.0 - 0.9*k/100
+    learning_rate = 1.0 - 0.9 * k / 100
     for p in model.parameters():
         p.data -= learning_rate * p.grad
 
-    print(f"step {k} loss {total_loss.data}, accuracy {acc*100}%")
+    print(f"step {k} loss {total_loss.data}, accuracy {acc * 100}%")
 
 # one neuron, one layer, and the module API
 neuron = Neuron(3, nonlin=False)
 assert_type(neuron([1.0, 2.0, Value(3.0)]), Value)
 layer = Layer(3, 2, nonlin=False)
-out = layer([1.0, 2.0, 3.0])      # a list of two Values (typed Any, as MLP's call)
+out = layer([1.0, 2.0, 3.0])  # a list of two Values (typed Any, as MLP's call)
 assert isinstance(out, list)
 assert_type(layer.parameters(), list[Value])
 modules: list[Module] = [neuron, layer, model]
