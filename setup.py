@@ -11,7 +11,7 @@ from setuptools.command.build_ext import build_ext
 from setuptools.errors import CompileError, PlatformError
 
 WHEELS = (
-    "CPython 3.9 to 3.13 on Linux (x86_64 and aarch64, glibc 2.17+ or musl), macOS "
+    "CPython 3.9 to 3.14 on Linux (x86_64 and aarch64, glibc 2.17+ or musl), macOS "
     "(x86_64 and arm64) and Windows (AMD64)"
 )
 
