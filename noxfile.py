@@ -10,6 +10,7 @@ else .nox/dist), and kept there while the sources they come from are unchanged: 
 works alone on a fresh clone, and a run of several builds each artifact once.
 """
 
+import ast
 import atexit
 import hashlib
 import os
@@ -383,16 +384,20 @@ def format(session):
 # as void *). clang is zig cc (the ziglang package on PyPI, which scripts/manylinux_wheel.sh
 # builds with): a current clang that brings every target's C library headers, from the
 # package index, where Debian's clang would be an older one and a second install.
-CORE = ("arena.c", "ops.c", "nn.c", "compose.c", "optim.h")  # a header alone: its inline functions go unused
-GLUE = (
-    "value.c",
-    "compose_glue.c",
-    "functional_glue.c",
-    "backward_glue.c",
-    "nn_glue.c",
-    "optim_glue.c",
-    "module.c",
-)
+
+
+def _build_list(name):
+    """A list of C files micrograd_c/_build.py names (CORE, GLUE_FILES), read without running it
+    (it imports cffi, which nox's own environment lacks)."""
+    tree = ast.parse((ROOT / "micrograd_c/_build.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [t.id for t in node.targets if isinstance(t, ast.Name)] == [name]:
+            return tuple(ast.literal_eval(node.value))
+    raise RuntimeError(f"micrograd_c/_build.py has no {name}")
+
+
+CORE = _build_list("CORE") + ("optim.h",)  # a header alone: its inline functions go unused
+GLUE = _build_list("GLUE_FILES")
 TARGETS = (
     "aarch64-linux-gnu.2.17 x86_64-linux-musl aarch64-linux-musl "
     "x86_64-windows-gnu aarch64-macos x86_64-macos"

@@ -116,20 +116,28 @@ static double max_data(const mg_id *v, uint32_t n) {
     return m;
 }
 
+/* out[i] = v[i] - max, as `v - max_val` builds it with max_val = max(v.data ...); with exp,
+ * each one's .exp() after it. */
+static int shifted(const mg_id *v, uint32_t n, int with_exp, mg_id *out) {
+    mg_term shift = {-1, -max_data(v, n)}, t = {-1, 0.0};
+    int st = MG_OK;
+    for (uint32_t i = 0; i < n && !st; i++) {
+        st = binary(MG_ADD, node(v[i]), shift, &t);
+        if (!st && with_exp) st = unary(MG_EXP, 0.0, t, &t);
+        out[i] = t.id;
+    }
+    return st;
+}
+
 /* softmax's nodes, into out: exps = [(v - max).exp() ...], total = sum(exps), [e / total ...] */
 int mg_build_softmax(const mg_id *v, uint32_t n, mg_id *out) {
     mg_begin();
     if (!all_live(v, n)) return MG_BADID;
-    mg_term shift = {-1, -max_data(v, n)}, total = {-1, 0.0}, t = {-1, 0.0};
-    int st = MG_OK;
-    for (uint32_t i = 0; i < n && !st; i++) {
-        st = binary(MG_ADD, node(v[i]), shift, &t);
-        if (!st) st = unary(MG_EXP, 0.0, t, &t);
-        out[i] = t.id;
-    }
+    mg_term total = {-1, 0.0}, t = {-1, 0.0};
+    int st = shifted(v, n, 1, out);
     for (uint32_t i = 0; i < n && !st; i++) st = binary(MG_ADD, total, node(out[i]), &total);
     for (uint32_t i = 0; i < n && !st; i++) {
-        st = unary(MG_POW_INT, -1.0, total, &t);                    /* e / total: e * total**-1 */
+        st = unary(MG_POW_INT, -1.0, total, &t); /* e / total: e * total**-1 */
         if (!st) st = binary(MG_MUL, node(out[i]), t, &t);
         out[i] = t.id;
     }
@@ -140,19 +148,15 @@ int mg_build_softmax(const mg_id *v, uint32_t n, mg_id *out) {
 int mg_build_log_softmax(const mg_id *v, uint32_t n, mg_id *out) {
     mg_begin();
     if (!all_live(v, n)) return MG_BADID;
-    mg_term shift = {-1, -max_data(v, n)}, total = {-1, 0.0}, t = {-1, 0.0};
-    int st = MG_OK;
-    for (uint32_t i = 0; i < n && !st; i++) {
-        st = binary(MG_ADD, node(v[i]), shift, &t);
-        out[i] = t.id;
-    }
+    mg_term total = {-1, 0.0}, t = {-1, 0.0};
+    int st = shifted(v, n, 0, out);
     for (uint32_t i = 0; i < n && !st; i++) {
         st = unary(MG_EXP, 0.0, node(out[i]), &t);
         if (!st) st = binary(MG_ADD, total, t, &total);
     }
     if (!st) st = unary(MG_LOG, 0.0, total, &total);
     for (uint32_t i = 0; i < n && !st; i++) {
-        st = binary(MG_MUL, total, MINUS_ONE, &t);                  /* s - lt: s + (lt * -1) */
+        st = binary(MG_MUL, total, MINUS_ONE, &t); /* s - lt: s + (lt * -1) */
         if (!st) st = binary(MG_ADD, node(out[i]), t, &t);
         out[i] = t.id;
     }
