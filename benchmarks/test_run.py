@@ -364,5 +364,5 @@ def test_named_groups_exist():
         run.STEP,
         *run.README_GROUPS,
     ):
-        assert repr(group) in bench, group
+        assert f'"{group}"' in bench or f"'{group}'" in bench, group
     assert f'("{run.READ_CASE}", ' in (HERE / "instructions.py").read_text()

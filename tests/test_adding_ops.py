@@ -145,7 +145,6 @@ def contributed(tmp_path_factory):
             root / name,
             ignore=shutil.ignore_patterns("_core*.so", "_core*.pyd", "_core.c", "_core.o", "__pycache__"),
         )
-    shutil.copy(ROOT / "pyproject.toml", root)
     steps = contributing_steps()
     assert {path for path, *_ in steps} == {"csrc/ops.h", "tests/test_ops.py", "micrograd_c/_core.pyi"}
     for step in steps:
@@ -154,6 +153,9 @@ def contributed(tmp_path_factory):
         [sys.executable, "micrograd_c/_build.py"], cwd=root, capture_output=True, text=True
     )
     assert build.returncode == 0, build.stdout + build.stderr
+    # pytest's settings, after the build: setuptools, which cffi builds with, would read the
+    # file's [project] table, and the one a venv comes with may be too old for it
+    shutil.copy(ROOT / "pyproject.toml", root)
     return root
 
 
