@@ -11,14 +11,17 @@ import pytest
 README = pathlib.Path(__file__).parent.parent / "README.md"
 
 
-def _section(heading="## Beyond micrograd"):
+def _section_text(heading):
     if not README.exists():
         pytest.skip("no README.md beside tests/ (run from the checkout)")
     text = README.read_text()
     start = text.index(heading)
-    end = text.index("\n## ", start + 1)
+    return text[start : text.index("\n## ", start + 1)]
+
+
+def _section(heading="## Beyond micrograd"):
     # the ```python blocks of the section, one doctest
-    return "\n".join(re.findall(r"```python\n(.*?)```", text[start:end], re.S))
+    return "\n".join(re.findall(r"```python\n(.*?)```", _section_text(heading), re.S))
 
 
 def test_beyond_micrograd_examples():
@@ -53,3 +56,12 @@ def test_adding_your_own_op_example():
 
 def test_a_gpt_in_scalars_example():
     _run_section("## A GPT in scalars", 6)
+
+
+def test_the_activations_the_readme_names_are_the_tables():
+    # the README lists activation='s values by hand: each op the table offers nn, and no other
+    from micrograd_c._glue import OPS
+
+    text = _section_text("## Beyond micrograd")
+    listed = re.search(r"an `activation=` keyword on .*?: (.*?) or None\.", text, re.S).group(1)
+    assert set(re.findall(r'"(\w+)"', listed)) == {row.method for row in OPS if row.activation}
