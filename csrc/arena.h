@@ -104,15 +104,20 @@ static inline mg_block *mg_room(uint32_t n) {
     return w && w->used + n <= MG_BLOCK ? w : mg_open_block();
 }
 
+/* Node u of block w (the next one: w->used is u, and the caller counts it): op(a, b) = x. */
+static inline void mg_put(mg_block *w, uint32_t u, uint8_t op, double x, double aux, mg_id a, mg_id b) {
+    w->data[u] = x;
+    w->grad[u] = 0.0;
+    w->aux[u] = aux;
+    w->kid0[u] = (int32_t)a;
+    w->kid1[u] = (int32_t)b;
+    w->op[u] = op; /* value[u] is NULL and mark[u] 0: blocks come so */
+}
+
 /* The one node appender: a node of block w (which has room) with children a, b (ids or -1). */
 static inline mg_id mg_push(mg_block *w, uint8_t op, double x, double aux, mg_id a, mg_id b) {
     uint32_t i = w->used++;
-    w->data[i] = x;
-    w->grad[i] = 0.0;
-    w->aux[i] = aux;
-    w->kid0[i] = (int32_t)a;
-    w->kid1[i] = (int32_t)b;
-    w->op[i] = op;              /* value[i] is NULL and mark[i] 0: blocks come so */
+    mg_put(w, i, op, x, aux, a, b);
     return (mg_id)w->slot << MG_BLOCK_SHIFT | i;
 }
 

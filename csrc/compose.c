@@ -46,13 +46,6 @@ mg_id mg_build_div(mg_term a, mg_term b) {
 // ----------------------------------------------------------------------------
 // the functional ops (micrograd_c/functional.py writes out the Python each one builds)
 
-/* Whether every id of ids[0..n) that is not a number is a live node. */
-static int all_live(const mg_id *ids, uint32_t n) {
-    for (uint32_t i = 0; i < n; i++)
-        if (ids[i] >= 0 && !mg_block_of(ids[i])) return 0;
-    return 1;
-}
-
 static inline mg_term node(mg_id id) { return (mg_term){id, MG_DATA(id)}; }
 
 /* op(a) for a unary op of the table, or a pow whose exponent is aux: its node. */
@@ -76,7 +69,7 @@ static int binary(int op, mg_term l, mg_term r, mg_term *out) {
 int mg_build_dot(mg_term start, const mg_id *a, const double *ak, const mg_id *b, const double *bk,
                  uint32_t n, mg_id *out) {
     mg_begin();
-    if (!all_live(a, n) || !all_live(b, n) || !live(&start)) return MG_BADID;
+    live(&start);
     int st = mg_fold_dot(&start, a, ak, b, bk, n);
     *out = start.id;
     return st;
@@ -85,7 +78,6 @@ int mg_build_dot(mg_term start, const mg_id *a, const double *ak, const mg_id *b
 int mg_build_linear(const mg_id *x, const double *xk, uint32_t nin, const mg_id *w, const double *wk,
                     const mg_id *bias, const double *biask, uint32_t nout, mg_id *out) {
     mg_begin();
-    if (!all_live(x, nin) || !all_live(w, nin * nout) || (bias && !all_live(bias, nout))) return MG_BADID;
     for (uint32_t o = 0; o < nout; o++) {
         mg_term acc = bias ? mg_term_at(bias, biask, o) : (mg_term){-1, 0.0};
         int st = mg_fold_dot(&acc, w + (size_t)o * nin, wk ? wk + (size_t)o * nin : NULL, x, xk, nin);
@@ -97,7 +89,7 @@ int mg_build_linear(const mg_id *x, const double *xk, uint32_t nin, const mg_id 
 
 int mg_build_sum(mg_term start, const mg_id *v, const double *vk, uint32_t n, mg_id *out) {
     mg_begin();
-    if (!all_live(v, n) || !live(&start)) return MG_BADID;
+    live(&start);
     for (uint32_t i = 0; i < n; i++) {
         int st = binary(MG_ADD, start, mg_term_at(v, vk, i), &start);
         if (st) return st;
@@ -132,7 +124,6 @@ static int shifted(const mg_id *v, uint32_t n, int with_exp, mg_id *out) {
 /* softmax's nodes, into out: exps = [(v - max).exp() ...], total = sum(exps), [e / total ...] */
 int mg_build_softmax(const mg_id *v, uint32_t n, mg_id *out) {
     mg_begin();
-    if (!all_live(v, n)) return MG_BADID;
     mg_term total = {-1, 0.0}, t = {-1, 0.0};
     int st = shifted(v, n, 1, out);
     for (uint32_t i = 0; i < n && !st; i++) st = binary(MG_ADD, total, node(out[i]), &total);
@@ -147,7 +138,6 @@ int mg_build_softmax(const mg_id *v, uint32_t n, mg_id *out) {
 /* shifted = [v - max ...], lt = sum(s.exp() for s in shifted).log(), [s - lt for s in shifted] */
 int mg_build_log_softmax(const mg_id *v, uint32_t n, mg_id *out) {
     mg_begin();
-    if (!all_live(v, n)) return MG_BADID;
     mg_term total = {-1, 0.0}, t = {-1, 0.0};
     int st = shifted(v, n, 0, out);
     for (uint32_t i = 0; i < n && !st; i++) {
@@ -166,7 +156,6 @@ int mg_build_log_softmax(const mg_id *v, uint32_t n, mg_id *out) {
 /* ms = sum(xi * xi ...) / len(x), scale = (ms + eps) ** -0.5, [xi * scale ...] */
 int mg_build_rmsnorm(const mg_id *x, uint32_t n, double eps, mg_id *out) {
     mg_begin();
-    if (!all_live(x, n)) return MG_BADID;
     mg_term ms = {-1, 0.0}, inv_n = {-1, 0.0}, t = {-1, 0.0};
     int st = mg_fold_dot(&ms, x, NULL, x, NULL, n);
     if (!st) st = mg_py_pow((double)n, -1.0, &inv_n.x);             /* / len(x): * float(n)**-1 */
@@ -193,8 +182,7 @@ int mg_build_cross_entropy(const mg_id *v, uint32_t n, uint32_t target, mg_id *o
 
 int mg_build_map(int op, const mg_id *v, uint32_t n, mg_id *out) {
     mg_begin();
-    if (op <= 0 || op >= MG_OP_COUNT || mg_ops[op].arity != 1 || !mg_ops[op].forward || !all_live(v, n))
-        return MG_BADID;
+    if (op <= 0 || op >= MG_OP_COUNT || mg_ops[op].arity != 1 || !mg_ops[op].forward) return MG_BADID;
     int st = MG_OK;
     for (uint32_t i = 0; i < n && !st; i++) {
         mg_term t = {-1, 0.0};

@@ -14,10 +14,11 @@ mg_id mg_build_neg(mg_term a);                  /* a * -1: leaf -1, the product 
 mg_id mg_build_sub(mg_term a, mg_term b);       /* a + (-b); b a number: a + leaf(-b) */
 mg_id mg_build_div(mg_term a, mg_term b);       /* a * b**-1; b a number: a * leaf(b**-1) */
 
-/* The functional ops. Operand lists are ids (live nodes with a Value) or, where an id is
- * negative, the number at the same index of the parallel array (which may be NULL where no
- * id is). Each appends its nodes and returns MG_OK with the results' ids in out (or the id
- * of the one result), or a status; n >= 1 throughout. */
+/* The functional ops. Operand lists are ids or, where an id is negative, the number at the
+ * same index of the parallel array (which may be NULL where no id is); the ids are live nodes
+ * with a Value (the glue reads them from bound Values, and no Python runs until the return). Each appends its
+ * nodes and returns MG_OK with the results' ids in out (or the id of the one result), or a status; n >= 1
+ * throughout. */
 int mg_build_dot(mg_term start, const mg_id *a, const double *ak, const mg_id *b, const double *bk,
                  uint32_t n, mg_id *out);                                   /* sum((ai * bi ...), start) */
 int mg_build_linear(const mg_id *x, const double *xk, uint32_t nin, const mg_id *w, const double *wk,

@@ -59,17 +59,33 @@ static inline int mg_fold_dot(mg_term *acc, const mg_id *a, const double *ak, co
     while (i < n) {
         mg_block *w = mg_room(3);                      /* a term adds 3 nodes at most: */
         if (!w) return MG_NOMEM;                        /* [leaf], mul, add */
-        uint32_t fit = (MG_BLOCK - w->used) / 3, end = n - i < fit ? n : i + fit;
-        for (; i < end; i++) {                          /* the terms that fit in this block */
+        mg_block *const *slots = mg_arena.slot;        /* (a new block can move the table) */
+        /* the terms that fit in this block, its count kept in u: a byte store (the op) may
+         * alias anything, and would make w->used a load and a store per node */
+        uint32_t u = w->used, fit = (MG_BLOCK - u) / 3, end = n - i < fit ? n : i + fit;
+        mg_id base = (mg_id)w->slot << MG_BLOCK_SHIFT;
+        for (; i < end; i++) {
             mg_id x = a[i], y = b[i];
-            double xv = ak && x < 0 ? ak[i] : MG_DATA(x), yv = bk && y < 0 ? bk[i] : MG_DATA(y), p;
-            if (ak && x < 0) x = y, y = -1, yv = xv, xv = MG_DATA(x);    /* k * v builds v * k */
-            if ((ak || bk) && y < 0) y = mg_push(w, MG_LEAF, yv, 0.0, -1, -1);
+            int kx = ak && x < 0, ky = bk && y < 0;
+            double xv = kx ? ak[i] : slots[(uint64_t)x >> MG_BLOCK_SHIFT]->data[MG_OFF(x)];
+            double yv = ky ? bk[i] : slots[(uint64_t)y >> MG_BLOCK_SHIFT]->data[MG_OFF(y)], p;
+            if (kx) {                                   /* k * v builds v * k */
+                mg_id t = x;
+                double tv = xv;
+                x = y, xv = yv, y = t, yv = tv;
+            }
+            if (kx || ky) {                             /* the number's leaf */
+                mg_put(w, u, MG_LEAF, yv, 0.0, -1, -1);
+                y = base | u++;
+            }
             mg_mul_forward(xv, yv, 0.0, &p);
-            mg_id prod = mg_push(w, MG_MUL, p, 0.0, x, y);
+            mg_put(w, u, MG_MUL, p, 0.0, x, y);
+            mg_id prod = base | u++;
             mg_add_forward(sum.x, p, 0.0, &sum.x);
-            sum.id = mg_push(w, MG_ADD, sum.x, 0.0, sum.id, prod);
+            mg_put(w, u, MG_ADD, sum.x, 0.0, sum.id, prod);
+            sum.id = base | u++;
         }
+        w->used = u;
     }
     *acc = sum;
     return MG_OK;

@@ -385,3 +385,24 @@ def test_bad_input_raises_before_any_node(fn, make, exc, words):
     with pytest.raises(exc, match=words):
         fn(*args)
     assert live_nodes() == before
+
+
+def test_a_call_that_outgrows_the_block_table():
+    # in a fresh interpreter, one linear() call makes more blocks than the arena's table of
+    # blocks had room for: the table moves in the middle of the call
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import random
+        from micrograd_c import Value, functional as F
+        rng = random.Random(5)
+        x = [Value(rng.uniform(-1, 1)) for _ in range(300)]
+        w = [[Value(rng.uniform(-1, 1)) for _ in range(300)] for _ in range(300)]
+        got = [v.data for v in F.linear(x, w)]
+        want = [sum(wi * xi for wi, xi in zip(wo, x)).data for wo in w]
+        print(got == want)
+        """)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.strip() == "True", run.stdout + run.stderr

@@ -1,0 +1,52 @@
+"""examples/gpt.py: its GPT, written once, gives the same losses three ways (a pure-Python
+scalar Value, micrograd_c's Value with the same code, micrograd_c.functional with optim.Adam):
+the first step's loss to the bit, the next ones to rounding. Skipped where the tests run
+without the repository's examples/ (an installed wheel's test run)."""
+
+import math
+import pathlib
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+pytestmark = [
+    pytest.mark.c_only,
+    pytest.mark.skipif(
+        not (ROOT / "examples" / "gpt.py").is_file(), reason="needs the repository's examples/"
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def gpt():
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        import gpt
+    finally:
+        sys.path.remove(str(ROOT / "examples"))
+    return gpt
+
+
+def test_the_three_ways_give_the_same_losses(gpt):
+    names = gpt.load_names()
+    tok = gpt.Tokenizer(names)
+    docs = [tok.encode(n) for n in names[:3]]
+    ways = [gpt.Way(name, tok, steps=3) for name in ("python", "micrograd_c", "functional")]
+    losses = [[way.step(doc) for doc in docs] for way in ways]
+    python, same_code, functional = losses
+    assert same_code[0] == python[0] and functional[0] == python[0]  # the first, to the bit
+    for got in (same_code, functional):
+        for a, b in zip(got, python):
+            assert math.isclose(a, b, rel_tol=1e-12)
+    assert python[0] == pytest.approx(math.log(tok.vocab), rel=0.05)  # an untrained model guesses
+
+
+def test_the_cosine_schedule_is_microgpts(gpt):
+    from micrograd_c import Value, optim
+
+    opt = optim.Adam([Value(1.0)], lr=gpt.LR)
+    schedule = optim.CosineAnnealingLR(opt, T_max=50)
+    for step in range(50):
+        assert math.isclose(opt.lr, gpt.cosine_lr(step, 50), rel_tol=0, abs_tol=1e-12)
+        schedule.step()
