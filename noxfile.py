@@ -460,7 +460,10 @@ def wheels(session):
     with tarfile.open(art["sdist"]) as tar:
         in_sdist = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
     wanted = {"LICENSE", "README.md", "CHANGELOG.md", "pyproject.toml", "setup.py", "MANIFEST.in"}
-    package = r"csrc/[^/]+\.[ch]|micrograd_c/([^/]+\.pyi?|py\.typed)|(tests|benchmarks)/.+\.py"
+    package = (
+        r"csrc/[^/]+\.[ch]|micrograd_c/([^/]+\.pyi?|py\.typed)|(tests|benchmarks|examples)/.+\.py"
+        r"|examples/.+\.txt"
+    )
     wanted |= {p for p in sources() if re.fullmatch(package, p)}
     if wanted - in_sdist:
         session.error(f"not in {art['sdist']}: {', '.join(sorted(wanted - in_sdist))}")
