@@ -33,6 +33,7 @@ if not hasattr(sys, "gettotalrefcount"):
     sys.exit(2)
 
 from micrograd_c import GradcheckError, Value, draw_dot, gradcheck, optim
+from micrograd_c import functional as F
 from micrograd_c.engine import arena_bytes, collect, collections, live_nodes
 from micrograd_c.nn import MLP, Layer, Neuron
 
@@ -119,6 +120,20 @@ def unary():
         a.log(),
         (a * b).tanh().exp().sigmoid().relu(),
     ]
+    return sum(v.data for v in out)
+
+
+def functional():
+    x = [Value(0.5), Value(-1.0), 2.0]
+    w = [[Value(0.25), Value(1.5), Value(-0.5)], [Value(1.0), 0.5, Value(2.0)]]
+    logits = F.linear(x, w, [Value(0.1), 0.2]) + F.linear(x, w)
+    out = [F.dot(x, w[0]), F.sum(logits, 1.0), F.cross_entropy(logits, 1), F.sum(F.rmsnorm(logits))]
+    out += F.softmax(logits) + F.log_softmax(logits) + F.relu(logits) + F.exp(logits)
+    out += F.softmax([Leaf(0.5), Leaf(1.5)])  # through Python
+    out[-1].backward()
+    raises(ValueError, F.dot, [], [])
+    raises(TypeError, F.softmax, [1.0])
+    raises(ValueError, F.cross_entropy, logits, 9)
     return sum(v.data for v in out)
 
 
@@ -324,6 +339,7 @@ SECTIONS = [
     values,
     arithmetic,
     unary,
+    functional,
     graph,
     backward,
     custom,
