@@ -86,8 +86,10 @@ class Op(NamedTuple):
 
 def _row(op: int) -> Op:
     d = lib.mg_op_describe(op)
-    text = [ffi.string(s).decode() for s in (d.key, d.name, d.method, d.symbol, d.activation)]
-    return Op(*text, d.arity, bool(d.value_first))
+    key, name, method, symbol, activation = (
+        ffi.string(s).decode() for s in (d.key, d.name, d.method, d.symbol, d.activation)
+    )
+    return Op(key, name, method, symbol, activation, d.arity, bool(d.value_first))
 
 
 OPS: tuple[Op, ...] = tuple(_row(op) for op in range(lib.mg_op_count()))  # by op number
