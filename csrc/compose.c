@@ -69,7 +69,6 @@ static int binary(int op, mg_term l, mg_term r, mg_term *out) {
 int mg_build_dot(mg_term start, const mg_id *a, const double *ak, const mg_id *b, const double *bk,
                  uint32_t n, mg_id *out) {
     mg_begin();
-    live(&start);
     int st = mg_fold_dot(&start, a, ak, b, bk, n);
     *out = start.id;
     return st;
@@ -89,7 +88,6 @@ int mg_build_linear(const mg_id *x, const double *xk, uint32_t nin, const mg_id 
 
 int mg_build_sum(mg_term start, const mg_id *v, const double *vk, uint32_t n, mg_id *out) {
     mg_begin();
-    live(&start);
     for (uint32_t i = 0; i < n; i++) {
         int st = binary(MG_ADD, start, mg_term_at(v, vk, i), &start);
         if (st) return st;

@@ -82,33 +82,23 @@ mg_id mg_build(int op, mg_id a, mg_id b, double aux) {
     return w ? mg_push(w, (uint8_t)op, x, aux, a, b) : MG_ERR(MG_NOMEM);
 }
 
-/* a op k as micrograd's Value(k) then the op: the number's leaf, then the node (a, leaf). */
-mg_id mg_build_k(int op, mg_id a, double k) {
+/* a op k as micrograd's Value(k) then the op: the number's leaf, then the node, (a, leaf), or
+ * (leaf, a) with k_first. Each caller passes a constant k_first, which compiles away. */
+static inline mg_id build_k(int op, mg_id a, double k, int k_first) {
     mg_begin();
     mg_block *ka = mg_block_of(a);
     if (!known(op) || mg_ops[op].arity != 2 || !mg_ops[op].forward || !ka) return MG_ERR(MG_BADID);
-    double x;
-    int st = mg_ops[op].forward(ka->data[MG_OFF(a)], k, 0.0, &x);
+    double x, av = ka->data[MG_OFF(a)];
+    int st = k_first ? mg_ops[op].forward(k, av, 0.0, &x) : mg_ops[op].forward(av, k, 0.0, &x);
     if (st) return MG_ERR(st);
     mg_block *w = mg_room(2);
     if (!w) return MG_ERR(MG_NOMEM);
     mg_id leaf = mg_push(w, MG_LEAF, k, 0.0, -1, -1);
-    return mg_push(w, (uint8_t)op, x, 0.0, a, leaf);
+    return k_first ? mg_push(w, (uint8_t)op, x, 0.0, leaf, a) : mg_push(w, (uint8_t)op, x, 0.0, a, leaf);
 }
 
-/* k op a for an op that does not commute: the number's leaf, then the node (leaf, a). */
-mg_id mg_build_k_first(int op, double k, mg_id a) {
-    mg_begin();
-    mg_block *ka = mg_block_of(a);
-    if (!known(op) || mg_ops[op].arity != 2 || !mg_ops[op].forward || !ka) return MG_ERR(MG_BADID);
-    double x;
-    int st = mg_ops[op].forward(k, ka->data[MG_OFF(a)], 0.0, &x);
-    if (st) return MG_ERR(st);
-    mg_block *w = mg_room(2);
-    if (!w) return MG_ERR(MG_NOMEM);
-    mg_id leaf = mg_push(w, MG_LEAF, k, 0.0, -1, -1);
-    return mg_push(w, (uint8_t)op, x, 0.0, leaf, a);
-}
+mg_id mg_build_k(int op, mg_id a, double k) { return build_k(op, a, k, 0); }
+mg_id mg_build_k_first(int op, double k, mg_id a) { return build_k(op, a, k, 1); }
 
 /* a ** k whose k - 1 is k1 (Python's int arithmetic, exact), the tag naming it in Python. */
 mg_id mg_build_named_pow(mg_id a, double k, double k1, double tag) {

@@ -97,22 +97,22 @@ BINARY_OPERATORS = {
 }
 
 
-def reference_for(method):
-    if method not in REFERENCE:
+def _entry(table, table_name, key, what):
+    """table[key], or a failure telling where to add it: a new row cannot go untested."""
+    if key not in table:
         pytest.fail(
-            f"add a reference for {method}: the op table has a method {method!r} "
-            f"that tests/test_ops.py REFERENCE does not know"
+            f"add {what} for {key}: the op table has {key!r}, which tests/test_ops.py "
+            f"{table_name} does not know"
         )
-    return REFERENCE[method]
+    return table[key]
+
+
+def reference_for(method):
+    return _entry(REFERENCE, "REFERENCE", method, "a reference")
 
 
 def operator_for(name):
-    if name not in BINARY_OPERATORS:
-        pytest.fail(
-            f"add an operator for {name}: the op table has a binary op {name!r} "
-            f"that tests/test_ops.py BINARY_OPERATORS does not know"
-        )
-    return BINARY_OPERATORS[name]
+    return _entry(BINARY_OPERATORS, "BINARY_OPERATORS", name, "an operator")
 
 
 def bits(x):
