@@ -17,13 +17,24 @@
 
 #include <stdlib.h>
 
-/* The length of o, a list or tuple; -1 for anything else. */
-static Py_ssize_t length(PyObject *o) {
-    return PyList_Check(o) ? PyList_Size(o) : PyTuple_Check(o) ? PyTuple_Size(o) : -1;
+/* A list or tuple, its kind read once (each check is a call under the limited API). */
+typedef struct {
+    PyObject *o;
+    int list;                   /* 1 a list, 0 a tuple, -1 anything else */
+} seq;
+
+static seq seq_of(PyObject *o) { return (seq){o, PyList_Check(o) ? 1 : PyTuple_Check(o) ? 0 : -1}; }
+
+/* The length of s; -1 for anything but a list or tuple. */
+static Py_ssize_t seq_len(seq s) {
+    return s.list > 0 ? PyList_Size(s.o) : s.list == 0 ? PyTuple_Size(s.o) : -1;
 }
 
-static PyObject *item(PyObject *o, Py_ssize_t i) {
-    return PyList_Check(o) ? PyList_GetItem(o, i) : PyTuple_GetItem(o, i);
+static Py_ssize_t length(PyObject *o) { return seq_len(seq_of(o)); }
+
+/* Item i of s, a list or tuple that has it (borrowed). */
+static PyObject *item(seq s, Py_ssize_t i) {
+    return s.list ? PyList_GetItem(s.o, i) : PyTuple_GetItem(s.o, i);
 }
 
 /* The items' ids and numbers, read after the results are allocated: one buffer, kept. */
@@ -46,15 +57,17 @@ static int room_for(size_t n) {
  * when each is engine.Value itself with a node and no Python _backward below it, or (with
  * numbers) a float, int or bool, whose id is -1; else 0. Runs no Python. */
 static int read_items(PyObject *o, Py_ssize_t n, int numbers, size_t at) {
-    if (length(o) != n) return 0;
+    seq s = seq_of(o);
+    if (seq_len(s) != n) return 0;
+    mg_id *id = ids + at;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *x = item(o, i);
+        PyObject *x = item(s, i);
         if (Py_TYPE(x) == mg_value_type) {
-            mg_value *v = AS_VALUE(x);
+            const mg_value *v = AS_VALUE(x);
             if (v->id < 0 || v->below) return 0;
-            ids[at + i] = v->id;
+            id[i] = v->id;
         } else if (numbers && (PyFloat_CheckExact(x) || PyLong_CheckExact(x) || PyBool_Check(x))) {
-            ids[at + i] = -1;
+            id[i] = -1;
             if (mg_plain_number(x, &nums[at + i]) < 0) return PyErr_Clear(), 0;
         } else {
             return 0;
@@ -166,8 +179,9 @@ static PyObject *fn_linear(PyObject *module, PyObject *args) {
     size_t at_w = nin, at_b = at_w + nin * nout;
     if (!room_for(at_b + nout)) return drop(&r), PyErr_NoMemory();
     if (!read_items(x, nin, 1, 0)) return not_implemented(&r);
+    seq rows = seq_of(w);
     for (Py_ssize_t o = 0; o < nout; o++) {
-        PyObject *row = length(w) == nout ? item(w, o) : NULL;
+        PyObject *row = seq_len(rows) == nout ? item(rows, o) : NULL;
         if (!row || !read_items(row, nin, 1, at_w + o * nin) || two_numbers(0, at_w + o * nin, nin))
             return not_implemented(&r);
     }
