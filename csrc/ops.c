@@ -159,6 +159,24 @@ static MG_NOINLINE int visit(const mg_block *b, uint32_t i, int op) {
     return st;
 }
 
+/* Node i of block b, an ADD or a MUL (op: a constant at each call): its rule, inline, then its
+ * two children marked. A copy for each op, and size_t offsets: the compiler then indexes the
+ * children's arrays from their blocks, without forming pointers to each first. */
+static inline void binary(mg_block *const *slots, const mg_block *b, uint32_t i, int op) {
+    int32_t k0 = b->kid0[i], k1 = b->kid1[i];
+    mg_block *c0 = slots[(uint32_t)k0 >> MG_BLOCK_SHIFT], *c1 = slots[(uint32_t)k1 >> MG_BLOCK_SHIFT];
+    size_t o0 = MG_OFF(k0), o1 = MG_OFF(k1);
+    mg_ref ka = {&c0->data[o0], &c0->grad[o0]}, kb = {&c1->data[o1], &c1->grad[o1]};
+    if (op == MG_MUL)
+        mg_mul_backward(b->grad[i], 0.0, 0.0, ka, kb);
+    else
+        mg_add_backward(b->grad[i], 0.0, 0.0, ka, kb);
+    c0->mark[o0] = 1;               /* stores last: a byte store may alias what is loaded */
+    c1->mark[o1] = 1;
+    c0->pending = 1;
+    c1->pending = 1;
+}
+
 int mg_sweep_begin(mg_sweep_t *s, mg_id root) {
     if (mg_arena.sweeping) return MG_BUSY;
     mg_block *rb = mg_block_of(root);
@@ -184,25 +202,19 @@ int mg_sweep(mg_sweep_t *s) {
         for (uint32_t i = first < b->used ? first : b->used; i-- > 0;) {
             if (!b->mark[i]) continue;
             b->mark[i] = 0;
-            /* every load before the first store, for the same reason */
-            int32_t k0 = b->kid0[i], k1 = b->kid1[i];
             uint8_t op = b->op[i];
-            if (op == MG_MUL || op == MG_ADD) {     /* the commonest: two children, inline */
-                mg_block *c0 = slots[(uint32_t)k0 >> MG_BLOCK_SHIFT],
-                         *c1 = slots[(uint32_t)k1 >> MG_BLOCK_SHIFT];
-                uint32_t o0 = MG_OFF(k0), o1 = MG_OFF(k1);
-                mg_ref ka = {&c0->data[o0], &c0->grad[o0]}, kb = {&c1->data[o1], &c1->grad[o1]};
-                if (op == MG_MUL)
-                    mg_mul_backward(b->grad[i], 0.0, 0.0, ka, kb);
-                else
-                    mg_add_backward(b->grad[i], 0.0, 0.0, ka, kb);
-                c0->mark[o0] = 1;
-                c1->mark[o1] = 1;
-                c0->pending = 1;
-                c1->pending = 1;
+            switch (op) {
+            case MG_ADD:                                /* the commonest two, inline */
+                binary(slots, b, i, MG_ADD);
                 continue;
+            case MG_MUL:
+                binary(slots, b, i, MG_MUL);
+                continue;
+            case MG_LEAF:                               /* no rule, and no children: -1, -1 */
+                continue;
+            default:
+                break;
             }
-            if (op == MG_LEAF) continue;                /* no rule, and no children: -1, -1 */
             if (op & MG_OP_PY) {                        /* Python's turn: on below i after */
                 python_turn(b, i);
                 *s = (mg_sweep_t){pos, i, status, (mg_id)b->slot << MG_BLOCK_SHIFT | i};
