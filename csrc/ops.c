@@ -5,11 +5,17 @@
 
 #include <string.h>
 
-/* A function kept out of line, off a hot loop's path (gcc and clang; others ignore it). */
+/* Functions kept out of line, off a hot loop's path; MG_COLD ones are rarely run as well (gcc
+ * and clang; MSVC keeps both out of line; other compilers may inline them). */
 #if defined(__GNUC__)
 #define MG_COLD __attribute__((noinline, cold))
+#define MG_NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define MG_COLD __declspec(noinline)
+#define MG_NOINLINE __declspec(noinline)
 #else
 #define MG_COLD
+#define MG_NOINLINE
 #endif
 
 /* CPython's float_pow, case for case (Objects/floatobject.c), over libm's pow. */
@@ -143,6 +149,34 @@ static inline int local_backward(int op, const mg_block *b, uint32_t i, mg_ref k
 /* Node i of block b, whose rule is Python's (note 11): its children marked for their turn. */
 static MG_COLD void python_turn(const mg_block *b, uint32_t i) { mg_mark_kids(b, i); }
 
+/* Node i of block b, of op op (no MG_OP_PY) other than the sweep's inline ones: its rule, then
+ * its children marked. Its status. Out of line: the sweep's loop keeps its registers. */
+static MG_NOINLINE int visit(const mg_block *b, uint32_t i, int op) {
+    int32_t k0 = b->kid0[i], k1 = b->kid1[i];
+    int st = local_backward(op, b, i, ref_of(k0), ref_of(k1));
+    if (k0 >= 0) mg_mark(k0);
+    if (k1 >= 0) mg_mark(k1);
+    return st;
+}
+
+/* Node i of block b, an ADD or a MUL (op: a constant at each call): its rule, inline, then its
+ * two children marked. A copy for each op, and size_t offsets: the compiler then indexes the
+ * children's arrays from their blocks, without forming pointers to each first. */
+static inline void binary(mg_block *const *slots, const mg_block *b, uint32_t i, int op) {
+    int32_t k0 = b->kid0[i], k1 = b->kid1[i];
+    mg_block *c0 = slots[(uint32_t)k0 >> MG_BLOCK_SHIFT], *c1 = slots[(uint32_t)k1 >> MG_BLOCK_SHIFT];
+    size_t o0 = MG_OFF(k0), o1 = MG_OFF(k1);
+    mg_ref ka = {&c0->data[o0], &c0->grad[o0]}, kb = {&c1->data[o1], &c1->grad[o1]};
+    if (op == MG_MUL)
+        mg_mul_backward(b->grad[i], 0.0, 0.0, ka, kb);
+    else
+        mg_add_backward(b->grad[i], 0.0, 0.0, ka, kb);
+    c0->mark[o0] = 1;               /* stores last: a byte store may alias what is loaded */
+    c1->mark[o1] = 1;
+    c0->pending = 1;
+    c1->pending = 1;
+}
+
 int mg_sweep_begin(mg_sweep_t *s, mg_id root) {
     if (mg_arena.sweeping) return MG_BUSY;
     mg_block *rb = mg_block_of(root);
@@ -164,40 +198,32 @@ int mg_sweep(mg_sweep_t *s) {
     int status = s->status;
     for (uint32_t pos = s->pos + 1; pos-- > 0; first = MG_BLOCK) {  /* nothing marked: one test */
         mg_block *b = order[pos];
-        if (b->pending) {
-            for (uint32_t i = first < b->used ? first : b->used; i-- > 0;) {
-                if (!b->mark[i]) continue;
-                b->mark[i] = 0;
-                /* every load before the first store, for the same reason */
-                int32_t k0 = b->kid0[i], k1 = b->kid1[i];
-                uint8_t op = b->op[i];
-                if (op == MG_MUL || op == MG_ADD) {     /* the commonest: two children, inline */
-                    mg_block *c0 = slots[(uint32_t)k0 >> MG_BLOCK_SHIFT],
-                             *c1 = slots[(uint32_t)k1 >> MG_BLOCK_SHIFT];
-                    uint32_t o0 = MG_OFF(k0), o1 = MG_OFF(k1);
-                    mg_ref ka = {&c0->data[o0], &c0->grad[o0]}, kb = {&c1->data[o1], &c1->grad[o1]};
-                    if (op == MG_MUL)
-                        mg_mul_backward(b->grad[i], 0.0, 0.0, ka, kb);
-                    else
-                        mg_add_backward(b->grad[i], 0.0, 0.0, ka, kb);
-                    c0->mark[o0] = 1;
-                    c1->mark[o1] = 1;
-                    c0->pending = 1;
-                    c1->pending = 1;
-                    continue;
-                }
-                if (op & MG_OP_PY) {                    /* Python's turn: on below i after */
-                    python_turn(b, i);
-                    *s = (mg_sweep_t){pos, i, status, (mg_id)b->slot << MG_BLOCK_SHIFT | i};
-                    return MG_PYTHON;
-                }
-                int st = local_backward(op, b, i, ref_of(k0), ref_of(k1));
-                if (st && !status) status = st;
-                if (k0 >= 0) mg_mark(k0);
-                if (k1 >= 0) mg_mark(k1);
+        if (!b->pending) continue;
+        for (uint32_t i = first < b->used ? first : b->used; i-- > 0;) {
+            if (!b->mark[i]) continue;
+            b->mark[i] = 0;
+            uint8_t op = b->op[i];
+            switch (op) {
+            case MG_ADD:                                /* the commonest two, inline */
+                binary(slots, b, i, MG_ADD);
+                continue;
+            case MG_MUL:
+                binary(slots, b, i, MG_MUL);
+                continue;
+            case MG_LEAF:                               /* no rule, and no children: -1, -1 */
+                continue;
+            default:
+                break;
             }
-            b->pending = 0;             /* children lie below their parents: all visited */
+            if (op & MG_OP_PY) {                        /* Python's turn: on below i after */
+                python_turn(b, i);
+                *s = (mg_sweep_t){pos, i, status, (mg_id)b->slot << MG_BLOCK_SHIFT | i};
+                return MG_PYTHON;
+            }
+            int st = visit(b, i, op);
+            if (st && !status) status = st;
         }
+        b->pending = 0;                 /* children lie below their parents: all visited */
     }
     mg_arena.sweeping = 0;
     return status;
