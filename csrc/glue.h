@@ -1,7 +1,7 @@
 /*
  * glue.h: what the files of the Python type glue share, and nothing else (not the cffi API).
  *
- * The glue is the layer between the core (arena.c, ops.c, nn.c) and Python objects, in seven
+ * The glue is the layer between the core (arena.c, ops.c, nn.c) and Python objects, in eight
  * files, each a translation unit of its own, compiled by the cffi build against Python's
  * limited API into the module cffi generates; that glue holds the GIL through every call:
  *   value.c           Value's C base type: its storage, its operators and methods, _prev
@@ -10,6 +10,7 @@
  *   backward_glue.c   backward() as a sweep that stops for Python _backward callables
  *   nn_glue.c         an nn plan: a whole Neuron, Layer or MLP call as one C call
  *   optim_glue.c      ParamSet, the optimizers' C base
+ *   recycle.c         a freed engine.Value's memory, kept for the next Value
  *   module.c          setting it all up on micrograd_c._core, once, in the main interpreter;
  *                     the hooks engine.py installs, and the errors raised through them
  * They keep design notes 2, 4, 6, 10 and 11 of arena.c.
@@ -99,5 +100,9 @@ extern PyMethodDef mg_backward_functions[];     /* backward_glue.c */
 extern PyMethodDef mg_nn_functions[];           /* nn_glue.c */
 extern PyMethodDef mg_functional_functions[];   /* functional_glue.c */
 int mg_optim_install(PyObject *module);         /* optim_glue.c: ParamSet; 0, or -1 */
+int mg_recycle_setup(void);                     /* recycle.c: whether this CPython's Values are kept: 0 */
+mg_value *mg_reuse(void);                       /* a kept engine.Value, as allocation makes one; or NULL */
+int mg_recycle(mg_value *v);                    /* 1: v, being freed, is kept (not to be freed) */
+void mg_recycle_drop(void);                     /* frees every kept one */
 
 #endif

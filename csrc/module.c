@@ -69,6 +69,7 @@ static PyObject *glue_install_hooks(PyObject *module, PyObject *args) {
         if (failed) return NULL;
     }
     for (int k = 0; k < 7; k++) mg_set_ref(slots[k], hooks[k]);
+    if (cls != (PyObject *)mg_value_type) mg_recycle_drop();   /* kept ones are the old class's */
     mg_set_ref((PyObject **)&mg_value_type, cls);
     Py_RETURN_NONE;
 }
@@ -126,7 +127,8 @@ int mg_glue_install(void) {
     if (PyInterpreterState_GetID(PyInterpreterState_Get()) != 0) return MG_GLUE_SUBINTERPRETER;
     if (mg_base_type) return MG_GLUE_OK;
     PyObject *module = PyImport_ImportModule("micrograd_c._core");
-    int failed = !module || mg_value_type_make(module) || PyModule_AddFunctions(module, mg_value_functions)
+    int failed = !module || mg_recycle_setup() || mg_value_type_make(module)
+                 || PyModule_AddFunctions(module, mg_value_functions)
                  || PyModule_AddFunctions(module, mg_backward_functions)
                  || PyModule_AddFunctions(module, mg_nn_functions)
                  || PyModule_AddFunctions(module, mg_functional_functions)

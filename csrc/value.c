@@ -24,9 +24,11 @@ PyTypeObject *mg_base_type, *mg_value_type;
 // ----------------------------------------------------------------------------
 // making Values
 
-/* A Value of type without a node. */
+/* A Value of type without a node: a kept one (recycle.c), or new. */
 static mg_value *alloc_value(PyTypeObject *type) {
-    mg_value *v = (mg_value *)PyType_GenericAlloc(type, 0);
+    mg_value *v = type == mg_value_type ? mg_reuse() : NULL;
+    if (v) return v;
+    v = (mg_value *)PyType_GenericAlloc(type, 0);
     if (v) v->id = -1, v->nkids = -1;
     return v;
 }
@@ -316,7 +318,7 @@ static void value_dealloc(PyObject *self) {
     if (v->weakrefs) PyObject_ClearWeakRefs(self);
     forget_kids(v);
     Py_CLEAR(v->backward);
-    ((freefunc)PyType_GetSlot(type, Py_tp_free))(self);
+    if (!mg_recycle(v)) ((freefunc)PyType_GetSlot(type, Py_tp_free))(self);
     Py_DECREF(type);
 }
 
@@ -456,9 +458,9 @@ fail:
  * collector to traverse again and again. */
 static PyObject *get_prev(PyObject *self, void *unused) {
     (void)unused;
-    PyObject *kids[2];
-    int count = children_of(self, kids);
-    PyObject *set = count < 0 ? NULL : PySet_New(NULL);
+    PyObject *kids[2], *set = PySet_New(NULL);  /* first: allocating it can run Python */
+    int count = set ? children_of(self, kids) : -1;
+    if (count < 0) Py_CLEAR(set);
     for (int k = 0; k < count; k++) {
         if (set && PySet_Add(set, kids[k])) Py_CLEAR(set);
         Py_DECREF(kids[k]);

@@ -23,6 +23,7 @@ GLUE_FILES = [
     "backward_glue.c",
     "nn_glue.c",
     "optim_glue.c",
+    "recycle.c",
     "module.c",
 ]
 

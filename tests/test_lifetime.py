@@ -812,3 +812,67 @@ def test_random_attacks_during_deallocation_and_collection(seed, gc_every_alloca
     assert checked
     del kept[:], log[:]
     gc.collect()
+
+
+# ----------------------------------------------------------------------------------------
+# a Value made in a freed one's memory (csrc/recycle.c, CPython 3.9 to 3.12): nothing of the
+# freed one's life shows, on any version
+
+
+def test_a_value_made_after_others_were_freed_is_new_in_every_way():
+    a, b = Value(1.5), Value(-2.0)
+    refs = []
+    for i in range(50):
+        old = a * b
+        old.label, old.extra = "old", [i]
+        if i % 2:
+            old.me = old  # a cycle through its dict: Python's collector frees it
+        assert len(old._prev) == 2  # it keeps its children's Values
+        refs.append(weakref.ref(old))
+        del old
+    gc.collect()
+    assert all(ref() is None for ref in refs)
+    fresh = [a * b for _ in range(50)]
+    for v in fresh:
+        assert type(v) is Value and v.__dict__ == {} and v.label == "" and not hasattr(v, "extra")
+        assert v.data == -3.0 and v.grad == 0.0 and v._op == "*" and v._prev == {a, b}
+        assert gc.is_tracked(v) and weakref.ref(v)() is v
+    assert len({id(v) for v in fresh}) == 50
+    fresh[0].backward()
+    assert (a.grad, b.grad) == (-2.0, 1.5)
+    refs = [weakref.ref(v) for v in fresh]
+    del fresh, v
+    assert all(ref() is None for ref in refs)  # each had exactly the references it was given
+
+
+def test_a_del_given_to_value_later_runs_once_for_every_value_that_goes():
+    seen = []
+    a = Value(2.0)
+    Value.__del__ = lambda self: seen.append(self.data)
+    try:
+        for i in range(20):
+            x = a * float(i)
+            del x
+    finally:
+        del Value.__del__
+    assert seen == [2.0 * i for i in range(20)]
+
+
+def test_after_reloading_engine_every_op_makes_a_value_of_the_new_class():
+    import subprocess
+
+    code = """
+import importlib
+import micrograd_c.engine as engine
+old = engine.Value
+a = old(1.0)
+for _ in range(100):
+    a * 2.0  # freed at once: their memory may be kept for the next Values
+engine = importlib.reload(engine)
+assert engine.Value is not old
+b = engine.Value(1.0)
+assert all(type(b * 2.0) is engine.Value and type(a * 2.0) is engine.Value for _ in range(300))
+print("ok")
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.stdout == "ok\n", run.stderr
