@@ -384,7 +384,8 @@ def notes(by, cases):
     return out
 
 
-GROUPS_TEXT = """Every benchmark runs on three engines side by side (benchmarks/conftest.py):
+GROUPS_TEXT = """Every benchmark of the table below runs on three engines side by side
+    (benchmarks/conftest.py):
     micrograd 0.1.0 with the garbage collector on, as users run it; micrograd with `gc.disable()`
     while the benchmark runs; and micrograd_c. The groups (benchmarks/test_bench.py) are single ops
     (`a + b`, `a * b`, `a + 1.0`, `a * 2.0`, `relu`, `tanh`, reading `.data`, `Value(x)`, `_prev` of
@@ -396,7 +397,8 @@ GROUPS_TEXT = """Every benchmark runs on three engines side by side (benchmarks/
     arena), `backward()` on that graph, and the demo's whole training step. A time is the median of
     many calls, per op for single ops and MLP calls, per node for the trace and `backward()`, per
     call for the optimizer and the training step; the ratios are micrograd's time, or bytes, over
-    micrograd_c's, so above 1 micrograd_c is the faster (or smaller)."""
+    micrograd_c's, so above 1 micrograd_c is the faster (or smaller). examples/gpt.py's GPT training
+    step, which micrograd cannot run, has a section of its own after the notes."""
 
 GPT_TEXT = """examples/gpt.py's one-layer, four-head, 16-wide character GPT ({parameters:,}
     parameters) takes one training step on one name: forward, `backward()` and Adam's update. It is

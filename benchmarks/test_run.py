@@ -313,6 +313,7 @@ def test_markdown():
         run.GPT: [run.GPT, "250 ms", "10 ms", "1.6 ms", "25.0x", "156x"],
     }
     assert "|---|---:|---:|---:|---:|---:|" in gpt.splitlines()
+    assert "has a section of its own after the notes." in " ".join(main.split())
     gpt_prose = " ".join(gpt.split())
     assert "16-wide character GPT (4,192 parameters) takes one training step on one name" in gpt_prose
     assert "the same 3 names in the same order (ellamae, estefana, taren), after one pass" in gpt_prose
