@@ -550,6 +550,7 @@ def bench(session):
     """The benchmarks, once and untimed, against the sdist's wheel."""
     art = dist(session)
     check = checkdir()
+    copy_sources(check, "examples")  # benchmarks/test_gpt.py times examples/gpt.py's model
     py = session_python(session)
     in_venv(session, py, "pip", "install", "-q", f"{art['wheel']}[bench]", cwd=check)
     check_import(session, py, check, Path(py).parent.parent / "lib/*/site-packages/micrograd_c/__init__.py")

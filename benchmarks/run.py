@@ -1,6 +1,6 @@
 """Run the benchmarks once and write every figure they give: docs/benchmarks.md, its chart, the README's.
 
-    python benchmarks/run.py                      # runs test_bench.py beside it (a few minutes), then writes
+    python benchmarks/run.py                      # runs test_bench.py and test_gpt.py (minutes), then writes
     python benchmarks/run.py --instructions FILE  # with the counts `instructions.py --json FILE` saved
     python benchmarks/run.py --json FILE          # from a saved pytest-benchmark JSON report, not running
     python benchmarks/run.py --save FILE          # keeps this run's report, for --json later
@@ -9,10 +9,12 @@
 
 Ratios are medians from one run, micrograd's over micrograd_c's, for micrograd with the
 collector on (as users run it) and with gc.disable(); for 'memory per node' they are bytes
-over bytes. Absolute times drift from machine to machine; ratios measured in one run hold.
-It runs the benchmarks beside it on the micrograd_c that is installed. Every sentence of
-docs/benchmarks.md is written here, so the file is never edited by hand; the README's figures
-are the text between its `<!-- begin: benchmarks/run.py ... -->` and `<!-- end: ... -->` lines.
+over bytes. examples/gpt.py's training step (test_gpt.py), which micrograd cannot run, is timed
+three ways instead, and its ratios are a pure-Python Value's step over micrograd_c's two ways'.
+Absolute times drift from machine to machine; ratios measured in one run hold. It runs the
+benchmarks beside it on the micrograd_c that is installed. Every sentence of docs/benchmarks.md
+is written here, so the file is never edited by hand; the README's figures are the text between
+its `<!-- begin: benchmarks/run.py ... -->` and `<!-- end: ... -->` lines.
 Needs pip install "micrograd_c[bench]".
 """
 
@@ -29,13 +31,17 @@ from dataclasses import dataclass
 ENGINES = ("micrograd", "micrograd-nogc", "micrograd_c")  # conftest.py's engine ids
 VERSUS = {"micrograd": "vs micrograd, gc on", "micrograd-nogc": "vs micrograd, gc.disable()"}
 HEADERS = ("micrograd", "micrograd, `gc.disable()`", "micrograd_c")  # ENGINES', in markdown
-BENCHMARKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_bench.py")
+WAYS = ("python", "micrograd_c", "functional")  # test_gpt.py's way ids (examples/gpt.py's Ways)
+WAY_HEADERS = ("pure-Python Value", "micrograd_c, same code", "micrograd_c.functional + optim")
+SPEEDUPS = {"micrograd_c": "vs pure Python, same code", "functional": "vs pure Python, functional"}
+HERE = os.path.dirname(os.path.abspath(__file__))
+BENCHMARKS = [os.path.join(HERE, name) for name in ("test_bench.py", "test_gpt.py")]
 COMMAND = "python benchmarks/run.py"
 # absolute, as the README is also the package's page on PyPI, where a relative link leads nowhere
 DOCS_URL = "https://github.com/micrograd-c/micrograd_c/blob/main/docs/benchmarks.md"
 
-# The groups of test_bench.py and cases of instructions.py that the README and the notes name
-# (test_run.py checks that each is there, so a rename cannot drop a note unseen).
+# The groups of test_bench.py and test_gpt.py and cases of instructions.py that the README and the
+# notes name (test_run.py checks that each is there, so a rename cannot drop a note unseen).
 ADD = "build a + b"
 READ = "read v.data"
 TRACE = "trace a 100k-node graph"
@@ -47,7 +53,9 @@ SGD_DEMO = "SGD step + zero_grad, 337 parameters (micrograd: the demo's loops)"
 MEMORY = "memory per node"
 BACKWARD = "backward (demo loss graph)"
 STEP = "demo step (forward, zero_grad, backward, update)"
-README_GROUPS = (ADD, READ, TRACE, MLP, SGD_DEMO, MEMORY, BACKWARD, STEP)
+GPT = "GPT training step (examples/gpt.py, one name)"
+README_GROUPS = (ADD, READ, TRACE, MLP, SGD_DEMO, MEMORY, BACKWARD, STEP)  # the README's table
+HEADLINE_GROUPS = (STEP, ADD, BACKWARD, MEMORY, GPT)
 READ_CASE = "v.data"
 SGD_PARAMETERS = 337
 
@@ -56,8 +64,8 @@ SGD_PARAMETERS = 337
 # running the benchmarks
 
 
-def run_benchmarks(path, pytest_args):
-    """Run pytest on `path` in this interpreter: returns the parsed JSON report."""
+def run_benchmarks(paths, pytest_args):
+    """Run pytest on `paths` in this interpreter: returns the parsed JSON report."""
     import pytest
 
     fd, out = tempfile.mkstemp(suffix=".json")
@@ -65,7 +73,7 @@ def run_benchmarks(path, pytest_args):
     try:
         status = pytest.main(
             [
-                path,
+                *paths,
                 "-q",
                 "-p",
                 "no:cacheprovider",
@@ -83,7 +91,7 @@ def run_benchmarks(path, pytest_args):
 
 
 # -----------------------------------------------------------------------------
-# the report: one row per group
+# the report: one row per group, its columns test_bench.py's engines or test_gpt.py's ways
 
 
 @dataclass
@@ -91,24 +99,37 @@ class Row:
     group: str
     per: str  # what a value is per: 'op', 'node' or 'call'
     unit: str  # 's' or 'B'
-    values: dict  # engine: seconds or bytes
-    info: dict  # engine: the benchmark's extra_info
+    values: dict  # engine (or way): seconds or bytes
+    info: dict  # engine (or way): the benchmark's extra_info
+
+    def over(self, slow, fast):
+        """slow's value over fast's, or None where one of them is missing."""
+        fast = self.values.get(fast)
+        return self.values[slow] / fast if fast and slow in self.values else None
 
     def ratio(self, engine):
         """engine's value over micrograd_c's, or None where one of them is missing."""
-        c = self.values.get("micrograd_c")
-        return self.values[engine] / c if c and engine in self.values else None
+        return self.over(engine, "micrograd_c")
 
-    def show(self, engine):
-        """engine's value as text: '1.37 us', '43 B', or '-' where it did not run."""
-        if engine not in self.values:
+    def speedup(self, way):
+        """The GPT group's pure-Python step over way's, or None where one of them is missing."""
+        return self.over("python", way)
+
+    def show(self, column):
+        """column's value as text: '1.37 us', '43 B', or '-' where it did not run."""
+        if column not in self.values:
             return "-"
-        return format_bytes(self.values[engine]) if self.unit == "B" else format_time(self.values[engine])
+        return format_bytes(self.values[column]) if self.unit == "B" else format_time(self.values[column])
 
     def cells(self):
         """Each engine's value as text, then the two ratios."""
         ratios = [format_ratio(r) if r else "-" for r in map(self.ratio, VERSUS)]
         return [self.group, self.per, *map(self.show, ENGINES), *ratios]
+
+    def way_cells(self):
+        """Each way's value as text, then the pure-Python one's over the other two."""
+        ratios = [format_ratio(r) if r else "-" for r in map(self.speedup, SPEEDUPS)]
+        return [self.group, *map(self.show, WAYS), *ratios]
 
 
 def measure(bench):
@@ -123,15 +144,18 @@ def measure(bench):
     return bench["stats"]["median"], "call", "s"
 
 
-def rows(report):
-    """The report's groups, in the order of their first benchmark."""
+def rows(report, column="engine"):
+    """The report's groups whose benchmarks are parametrized by `column` ('engine' for
+    test_bench.py's, 'way' for test_gpt.py's), in the order of their first benchmark."""
     groups = {}
     for bench in report["benchmarks"]:
+        key = (bench["params"] or {}).get(column)
+        if key is None:
+            continue
         value, per, unit = measure(bench)
         row = groups.setdefault(bench["group"], Row(bench["group"], per, unit, {}, {}))
-        engine = bench["params"]["engine"]
-        row.values[engine] = value
-        row.info[engine] = bench["extra_info"]
+        row.values[key] = value
+        row.info[key] = bench["extra_info"]
     return list(groups.values())
 
 
@@ -159,8 +183,19 @@ def format_count(n, per):
 
 def table(report):
     """Lines of text: per group, each engine's value and micrograd's over micrograd_c's."""
-    lines = [["group", "per", *ENGINES, "micrograd / c", "nogc / c"]]
-    lines += [row.cells() for row in rows(report)]
+    return aligned([["group", "per", *ENGINES, "micrograd / c", "nogc / c"], *map(Row.cells, rows(report))])
+
+
+def gpt_table(report):
+    """Lines of text: the GPT step of each way and the pure-Python one's over the others';
+    none where the run has no GPT group."""
+    found = rows(report, "way")
+    header = ["group", *WAYS, "python / c", "python / functional"]
+    return aligned([header, *map(Row.way_cells, found)]) if found else []
+
+
+def aligned(lines):
+    """Cells as lines of text in columns: the first left-aligned, the others right-aligned."""
     widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     return [
         "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths)))
@@ -212,16 +247,21 @@ def paragraph(text):
     return textwrap.fill(text, 100, break_long_words=False, break_on_hyphens=False).replace("\0", " ")
 
 
-def markdown_table(header, lines):
-    """A markdown table: the first two columns (a name, what a figure is per) left-aligned,
+def markdown_table(header, lines, left=2):
+    """A markdown table: the first `left` columns (a name, what a figure is per) left-aligned,
     the figures right-aligned."""
-    out = ["| " + " | ".join(header) + " |", "|---|---" + "|---:" * (len(header) - 2) + "|"]
+    out = ["| " + " | ".join(header) + " |", "|---" * left + "|---:" * (len(header) - left) + "|"]
     return out + ["| " + " | ".join(line) + " |" for line in lines]
 
 
 def times_table(all_rows):
     header = ["group", "per", *HEADERS, VERSUS["micrograd"], VERSUS["micrograd-nogc"]]
     return markdown_table(header, [[escape(row.group), *row.cells()[1:]] for row in all_rows])
+
+
+def gpt_markdown_table(gpt_rows):
+    header = ["group", *WAY_HEADERS, *SPEEDUPS.values()]
+    return markdown_table(header, [[escape(row.group), *row.way_cells()[1:]] for row in gpt_rows], left=1)
 
 
 def instructions_table(counts):
@@ -233,8 +273,9 @@ def instructions_table(counts):
 
 
 def headline(by, report):
-    """The README's first-screen sentence: the demo step, `a + b`, backward and memory."""
-    step, add, back, mem = by[STEP], by[ADD], by[BACKWARD], by[MEMORY]
+    """The README's first-screen sentences: the demo step, `a + b`, backward, memory, and the
+    GPT step against a pure-Python Value."""
+    step, add, back, mem, gpt = by[STEP], by[ADD], by[BACKWARD], by[MEMORY], by[GPT]
     return paragraph(f"""
         Speed against micrograd 0.1.0, from one run of `{COMMAND}` on {machine(report)}, {date(report)}:
         demo.ipynb's training step takes {step.show("micrograd_c")}, against {step.show("micrograd")}
@@ -243,6 +284,10 @@ def headline(by, report):
         `a + b` is {format_ratio(add.ratio("micrograd"))} faster; `backward()` costs
         {back.show("micrograd_c")} a node ({format_ratio(back.ratio("micrograd"))}); a node of the demo's
         graph takes {mem.show("micrograd_c")} (micrograd: {mem.show("micrograd")}).
+        examples/gpt.py's GPT training step, which micrograd cannot run, takes {gpt.show("micrograd_c")}
+        with micrograd_c's Value and the same code and {gpt.show("functional")} with `functional` and
+        `optim`, against {gpt.show("python")} for a pure-Python scalar Value in microgpt's style
+        ({format_ratio(gpt.speedup("micrograd_c"))} and {format_ratio(gpt.speedup("functional"))}).
         [Every figure, notes on them and a chart]({DOCS_URL}).""")
 
 
@@ -339,7 +384,8 @@ def notes(by, cases):
     return out
 
 
-GROUPS_TEXT = """Every benchmark runs on three engines side by side (benchmarks/conftest.py):
+GROUPS_TEXT = """Every benchmark of the table below runs on three engines side by side
+    (benchmarks/conftest.py):
     micrograd 0.1.0 with the garbage collector on, as users run it; micrograd with `gc.disable()`
     while the benchmark runs; and micrograd_c. The groups (benchmarks/test_bench.py) are single ops
     (`a + b`, `a * b`, `a + 1.0`, `a * 2.0`, `relu`, `tanh`, reading `.data`, `Value(x)`, `_prev` of
@@ -351,7 +397,42 @@ GROUPS_TEXT = """Every benchmark runs on three engines side by side (benchmarks/
     arena), `backward()` on that graph, and the demo's whole training step. A time is the median of
     many calls, per op for single ops and MLP calls, per node for the trace and `backward()`, per
     call for the optimizer and the training step; the ratios are micrograd's time, or bytes, over
-    micrograd_c's, so above 1 micrograd_c is the faster (or smaller)."""
+    micrograd_c's, so above 1 micrograd_c is the faster (or smaller). examples/gpt.py's GPT training
+    step, which micrograd cannot run, has a section of its own after the notes."""
+
+GPT_TEXT = """examples/gpt.py's one-layer, four-head, 16-wide character GPT ({parameters:,}
+    parameters) takes one training step on one name: forward, `backward()` and Adam's update. It is
+    timed three ways in the same run (benchmarks/test_gpt.py): a pure-Python scalar Value in
+    microgpt's style with Adam as a Python loop (benchmarks/scalar_value.py), micrograd_c's Value
+    running the same code, and `micrograd_c.functional` with `optim.Adam`. micrograd 0.1.0 cannot
+    run it (it has no `exp` or `log`). Every way trains on the same {count} names in the same order
+    ({names}), after one pass over them as a warm-up (micrograd_c's first steps map the arena's
+    pages), with the collector on; a time is the median step, of {python_rounds} for the pure-Python
+    Value and of {rounds} for micrograd_c's two ways, each name as often as the others. The ratios
+    are the pure-Python Value's time over micrograd_c's, so above 1 micrograd_c is the faster."""
+
+
+def gpt_text(row):
+    """The GPT section's paragraph, from the group's extra_info. KeyError where a way did not run."""
+    python, c = row.info["python"], row.info["micrograd_c"]
+    return GPT_TEXT.format(
+        parameters=python["parameters"],
+        count=len(python["names"]),
+        names=", ".join(python["names"]),
+        python_rounds=python["rounds"],
+        rounds=c["rounds"],
+    )
+
+
+def gpt_section(gpt_rows):
+    """The lines of docs/benchmarks.md's GPT section, for the rows of rows(report, 'way'): its
+    paragraph where every way ran, and its table."""
+    try:
+        text = [paragraph(gpt_text(gpt_rows[0])), ""]
+    except KeyError:
+        text = []
+    return ["## A GPT training step", "", *text, *gpt_markdown_table(gpt_rows), ""]
+
 
 INSTRUCTIONS_TEXT = """Counted by callgrind ({valgrind}, {python}, {date}{quick}) by
     `python benchmarks/instructions.py`: each case runs in a fresh interpreter, in a loop of two
@@ -389,6 +470,9 @@ def markdown(report, counts=None):
     ]
     for text in notes(by, cases):
         out += [text, ""]
+    gpt_rows = rows(report, "way")
+    if gpt_rows:
+        out += gpt_section(gpt_rows)
     if counts:
         quick = ", `--quick`: micrograd_c only" if counts.get("quick") else ""
         out += [
@@ -420,8 +504,8 @@ def replace_block(text, name, content):
 
 def readme(text, report):
     """The README `text` with its headline and its table from `report`."""
-    by = {row.group: row for row in rows(report)}
-    missing = [group for group in README_GROUPS if group not in by]
+    by = {row.group: row for row in rows(report) + rows(report, "way")}
+    missing = [group for group in dict.fromkeys(README_GROUPS + HEADLINE_GROUPS) if group not in by]
     if missing:
         raise ValueError(f"the run has no group {', '.join(map(repr, missing))}, which the README shows")
     return replace_block(replace_block(text, "headline", headline(by, report)), "table", readme_table(by))
@@ -517,6 +601,9 @@ def main(argv=None):
 
     print()
     print("\n".join(table(report)))
+    if gpt_table(report):
+        print()
+        print("\n".join(gpt_table(report)))
     print(f"\nfrom one run on {machine(report)}, {date(report)}")
     if args.no_write:
         return 0

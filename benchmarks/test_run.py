@@ -9,6 +9,7 @@ import sys
 
 import pytest
 import run  # pytest puts this file's folder first on sys.path
+import test_gpt
 
 HERE = pathlib.Path(__file__).parent
 
@@ -20,6 +21,15 @@ def benchmark(group, engine, median, **extra_info):
         "stats": {"median": median},
         "extra_info": extra_info,
     }
+
+
+GPT_NAMES = ["ellamae", "estefana", "taren"]
+
+
+def gpt_step(way, median, rounds):
+    """A benchmark of test_gpt.py's group: parametrized by way, not engine."""
+    info = {"names": GPT_NAMES, "parameters": 4192, "rounds": rounds}
+    return {"group": run.GPT, "params": {"way": way}, "stats": {"median": median}, "extra_info": info}
 
 
 REPORT = {
@@ -87,8 +97,13 @@ REPORT = {
         benchmark(run.STEP, "micrograd", 2.0),
         benchmark(run.STEP, "micrograd-nogc", 0.25),
         benchmark(run.STEP, "micrograd_c", 0.0125),
+        # the GPT step: 250 ms over 10 ms and over 1.6 ms are 25x and 156.25x
+        gpt_step("python", 0.25, rounds=3),
+        gpt_step("micrograd_c", 0.01, rounds=12),
+        gpt_step("functional", 0.0016, rounds=12),
     ],
 }
+ENGINE_GROUPS = {b["group"] for b in REPORT["benchmarks"] if "engine" in b["params"]}
 
 COUNTS = {  # as instructions.py --json saves them
     "valgrind": "valgrind-3.19.0",
@@ -171,6 +186,22 @@ def test_rows_and_ratios():
     assert rows[run.ADD].values["micrograd_c"] == pytest.approx(750e-9)
     assert rows[run.MEMORY].values["micrograd"] == 680.0
     assert rows[run.MEMORY].info["micrograd_c"]["c_bytes"] == 30_000
+    assert run.GPT not in rows  # its columns are ways, not engines
+
+
+def test_gpt_row_and_ratios():
+    (row,) = run.rows(REPORT, "way")
+    assert (row.group, row.per, row.unit) == (run.GPT, "call", "s")
+    assert row.values == {"python": 0.25, "micrograd_c": 0.01, "functional": 0.0016}
+    assert row.speedup("micrograd_c") == pytest.approx(25.0)
+    assert row.speedup("functional") == pytest.approx(156.25)
+    assert row.speedup("python") == 1.0
+    assert row.ratio("micrograd") is None  # no engine ran it
+    assert row.info["functional"]["rounds"] == 12
+    partial = dict(REPORT, benchmarks=[b for b in REPORT["benchmarks"] if b["params"].get("way") != "python"])
+    (row,) = run.rows(partial, "way")
+    assert row.speedup("functional") is None
+    assert row.way_cells() == [run.GPT, "-", "10 ms", "1.6 ms", "-", "-"]
 
 
 def test_table():
@@ -192,8 +223,19 @@ def test_table():
     assert shown[run.BACKWARD] == ["node", "2 us", "1 us", "10 ns", "200x", "100x"]
     assert shown[run.SGD_LIST] == ["call", "25 us", "40 us", "337 ns", "74.2x", "119x"]
     assert shown[run.STEP] == ["call", "2 s", "250 ms", "12.5 ms", "160x", "20.0x"]
-    assert len(shown) == len({b["group"] for b in REPORT["benchmarks"]})
+    assert len(shown) == len(ENGINE_GROUPS)
     assert len(set(map(len, run.table(REPORT)))) == 1  # the columns line up
+
+
+def test_gpt_table():
+    lines = [re.split(" {2,}", line) for line in run.gpt_table(REPORT)]
+    assert lines == [
+        ["group", "python", "micrograd_c", "functional", "python / c", "python / functional"],
+        [run.GPT, "250 ms", "10 ms", "1.6 ms", "25.0x", "156x"],
+    ]
+    assert len(set(map(len, run.gpt_table(REPORT)))) == 1
+    no_gpt = dict(REPORT, benchmarks=[b for b in REPORT["benchmarks"] if b["group"] != run.GPT])
+    assert run.gpt_table(no_gpt) == []
 
 
 def test_escape():
@@ -217,6 +259,7 @@ def test_paragraph():
 
 def test_markdown():
     doc = run.markdown(REPORT)
+    main, gpt = doc.split("\n## A GPT training step\n")
     lines = doc.splitlines()
     assert lines[0] == "<!-- Written by `python benchmarks/run.py`: do not edit by hand, run it again. -->"
     assert lines[1] == "# Benchmarks"
@@ -225,7 +268,7 @@ def test_markdown():
         "One run of `python benchmarks/run.py` on 2026-01-02, on Test CPU 9000 (2 CPUs, a virtual "
         "machine), CPython 3.11.7, at commit 0123456789."
     ) in prose
-    rows = table_rows(doc)
+    rows = table_rows(main)
     assert rows["group"] == [
         "group",
         "per",
@@ -238,7 +281,7 @@ def test_markdown():
     assert rows[run.ADD] == [run.ADD, "op", "3 us", "1.5 us", "750 ns", "4.0x", "2.0x"]
     assert rows[run.STEP] == [run.STEP, "call", "2 s", "250 ms", "12.5 ms", "160x", "20.0x"]
     assert rows["build a.tanh()"] == ["build a.tanh()", "op", "-", "-", "600 ns", "-", "-"]
-    assert len(rows) == 1 + len({b["group"] for b in REPORT["benchmarks"]})
+    assert len(rows) == 1 + len(ENGINE_GROUPS)
     assert "![micrograd over micrograd_c, the ratios of this run](benchmarks.png)" in lines
     # the notes' figures, worked out from the report
     assert ("micrograd_c's 12.5 ms is the median of the demo's 100 steps") in prose
@@ -257,6 +300,24 @@ def test_markdown():
     assert "## Instruction counts" not in doc
     assert "instruction counts below" not in prose
     assert '```sh\npip install -e ".[bench]"\n' in doc
+    # the GPT section, after the notes: its own table, the pure-Python Value's time over each way's
+    assert table_rows(gpt.split("## Running them")[0]) == {
+        "group": [
+            "group",
+            "pure-Python Value",
+            "micrograd_c, same code",
+            "micrograd_c.functional + optim",
+            "vs pure Python, same code",
+            "vs pure Python, functional",
+        ],
+        run.GPT: [run.GPT, "250 ms", "10 ms", "1.6 ms", "25.0x", "156x"],
+    }
+    assert "|---|---:|---:|---:|---:|---:|" in gpt.splitlines()
+    assert "has a section of its own after the notes." in " ".join(main.split())
+    gpt_prose = " ".join(gpt.split())
+    assert "16-wide character GPT (4,192 parameters) takes one training step on one name" in gpt_prose
+    assert "the same 3 names in the same order (ellamae, estefana, taren), after one pass" in gpt_prose
+    assert "of 3 for the pure-Python Value and of 12 for micrograd_c's two ways" in gpt_prose
 
 
 def test_markdown_with_instruction_counts():
@@ -281,6 +342,16 @@ def test_markdown_of_some_groups():
     assert set(table_rows(doc)) == {"group", run.ADD, run.READ}
     assert "**Reading `v.data`**" in doc
     assert "**Memory**" not in doc and "**Activations**" not in doc
+    assert "## A GPT training step" not in doc
+
+
+def test_markdown_of_some_ways():
+    """A GPT group where a way did not run (a run with -k): its table, without the paragraph
+    that gives every way's rounds."""
+    report = dict(REPORT, benchmarks=[b for b in REPORT["benchmarks"] if b["params"].get("way") != "python"])
+    gpt = run.markdown(report).split("## A GPT training step")[1].split("## Running them")[0]
+    assert table_rows(gpt)[run.GPT] == [run.GPT, "-", "10 ms", "1.6 ms", "-", "-"]
+    assert "parameters" not in gpt
 
 
 def test_readme():
@@ -296,7 +367,10 @@ def test_readme():
     assert (
         "demo.ipynb's training step takes 12.5 ms, against 2 s for micrograd as users run it (160x) "
         "and 250 ms with `gc.disable()` (20.0x); `a + b` is 4.0x faster; `backward()` costs 10 ns a "
-        "node (200x); a node of the demo's graph takes 34 B (micrograd: 680 B)."
+        "node (200x); a node of the demo's graph takes 34 B (micrograd: 680 B). examples/gpt.py's GPT "
+        "training step, which micrograd cannot run, takes 10 ms with micrograd_c's Value and the same "
+        "code and 1.6 ms with `functional` and `optim`, against 250 ms for a pure-Python scalar Value "
+        "in microgpt's style (25.0x and 156x)."
     ) in headline
     assert "Test CPU 9000 (2 CPUs, a virtual machine), CPython 3.11.7, 2026-01-02" in headline
     assert "(https://github.com/micrograd-c/micrograd_c/blob/main/docs/benchmarks.md)" in headline
@@ -310,6 +384,9 @@ def test_readme_refused():
     partial = dict(REPORT, benchmarks=[b for b in REPORT["benchmarks"] if b["group"] != run.BACKWARD])
     with pytest.raises(ValueError, match=re.escape(f"no group '{run.BACKWARD}'")):
         run.readme(README, partial)
+    no_gpt = dict(REPORT, benchmarks=[b for b in REPORT["benchmarks"] if b["group"] != run.GPT])
+    with pytest.raises(ValueError, match=re.escape(f"no group '{run.GPT}'")):
+        run.readme(README, no_gpt)
 
 
 def test_main_writes(checkout, capsys):
@@ -317,6 +394,7 @@ def test_main_writes(checkout, capsys):
     assert run.main(["--json", "report.json", "--instructions", "counts.json"]) == 0
     out = capsys.readouterr().out
     assert "160x" in out
+    assert run.gpt_table(REPORT)[1] in out.splitlines()
     assert "from one run on Test CPU 9000 (2 CPUs, a virtual machine), CPython 3.11.7, 2026-01-02" in out
     assert (checkout / "docs" / "benchmarks.md").read_text() == run.markdown(REPORT, COUNTS)
     assert (checkout / "docs" / "benchmarks.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -365,4 +443,6 @@ def test_named_groups_exist():
         *run.README_GROUPS,
     ):
         assert f'"{group}"' in bench or f"'{group}'" in bench, group
+    assert (test_gpt.GROUP, test_gpt.WAYS) == (run.GPT, run.WAYS)
+    assert set(run.HEADLINE_GROUPS) <= set(run.README_GROUPS) | {run.GPT}
     assert f'("{run.READ_CASE}", ' in (HERE / "instructions.py").read_text()
