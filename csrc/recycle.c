@@ -7,8 +7,8 @@
  * (callgrind, CPython 3.11: `a * b` 785 -> 610 instructions).
  *
  * What makes a kept object as good as a new one. value_dealloc offers one only when it is an
- * instance of engine.Value itself, a class without __slots__ and without __del__ (checked
- * each time: a class can be given one later), after CPython has cleared its attribute dict
+ * instance of engine.Value itself, a class without __slots__, whose __del__ (if it was given
+ * one) has not run, after CPython has cleared its attribute dict
  * (subtype_dealloc leaves the dict pointer NULL, as allocation does) and value_dealloc has
  * untracked it and dropped its weak references, children and callable. So it holds no
  * reference and nothing can reach it; mg_reuse sets what allocation sets: the reference
@@ -50,10 +50,11 @@ mg_value *mg_reuse(void) {
     return v;
 }
 
+/* v, of reference count 0, untracked, and without weak references, children or callable
+ * (value_dealloc has dropped them): 1 when it is kept. Not one whose __del__ has run: CPython
+ * marks it finalized, and would never run __del__ again for the Value made in it. */
 int mg_recycle(mg_value *v) {
-    PyTypeObject *type = Py_TYPE(v);
-    if (!keeping || nkept == MG_KEPT || type != mg_value_type || v->weakrefs || v->kids[0] || v->kids[1]
-        || v->backward || PyType_GetSlot(type, Py_tp_finalize))
+    if (!keeping || nkept == MG_KEPT || Py_TYPE(v) != mg_value_type || PyObject_GC_IsFinalized((PyObject *)v))
         return 0;
     kept[nkept++] = v;
     return 1;
