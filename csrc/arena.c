@@ -31,8 +31,11 @@
  *     data and grad, and reads them again whenever mg_arena.epoch moves (2).
  *  7. Cadence. A collection is due when the blocks opened since the last one reach
  *     max(MG_MIN_WAIT, MG_GROWTH x the blocks it kept): the arena stays within a small
- *     multiple of what is live, and a loop runs at flat memory. Freed blocks beyond the next
- *     wait (and beyond MG_MAX_SPARE) go back to the system, so memory comes back after a drop.
+ *     multiple of what is live, and a loop runs at flat memory. Up to MG_MAX_SPARE freed
+ *     blocks are kept for the next ones, and the rest go back to the system, so memory comes
+ *     back after a drop. The reserve does not follow the wait: a training step's live set, and
+ *     so the wait, rise and fall within a step, and a reserve cut to a low wait had fresh pages
+ *     mapped again a step later (a GPT step of 20 blocks took 170 page faults, now 3).
  *  8. Threads. The glue holds the GIL through every call into the core, and the core runs in
  *     no other way: there is no thread state and no lock here.
  *  9. Marks. mark[] is all zero between calls: backward and the collection clear what they set.
@@ -75,7 +78,7 @@
 #define MG_MAX_SLOTS ((uint32_t)1 << (31 - MG_BLOCK_SHIFT))  /* ids fit in int32 children */
 #define MG_MIN_WAIT 16u             /* blocks between collections, at least */
 #define MG_GROWTH 2u                /* ... or this many times the blocks the last one kept */
-#define MG_MAX_SPARE 64u            /* freed blocks kept for reuse, at most */
+#define MG_MAX_SPARE 64u            /* freed blocks kept for reuse, at most (11 MB) */
 #define MG_PAGE 4096u
 #define BLOCK_BYTES ((sizeof(mg_block) + MG_PAGE - 1) / MG_PAGE * MG_PAGE)
 
@@ -209,8 +212,7 @@ static void collect(void) {
     a->norder = k;
     a->since = 0;
     a->wait = kept * MG_GROWTH > MG_MIN_WAIT ? kept * MG_GROWTH : MG_MIN_WAIT;
-    uint32_t keep = a->wait < MG_MAX_SPARE ? a->wait : MG_MAX_SPARE;
-    while (a->nspare > keep) pages_free(a->spare[--a->nspare], BLOCK_BYTES);
+    while (a->nspare > MG_MAX_SPARE) pages_free(a->spare[--a->nspare], BLOCK_BYTES);
     a->collections++;
 }
 

@@ -50,3 +50,22 @@ def test_the_cosine_schedule_is_microgpts(gpt):
     for step in range(50):
         assert math.isclose(opt.lr, gpt.cosine_lr(step, 50), rel_tol=0, abs_tol=1e-12)
         schedule.step()
+
+
+def test_training_maps_no_new_memory_once_warm(gpt):
+    # a step's live set, and so the arena's collections, rise and fall within a step: the
+    # blocks freed between steps are kept for the next ones, not given back and mapped again
+    # (design note 7 of csrc/arena.c), so arena_bytes(spares=True) stays where it is
+    from micrograd_c.engine import arena_bytes
+
+    names = gpt.load_names()
+    tok = gpt.Tokenizer(names)
+    docs = [tok.encode(n) for n in names[:10]]
+    way = gpt.Way("functional", tok, steps=60)
+    for doc in docs * 2:  # warm: the arena has grown to what these names need
+        way.step(doc)
+    held = []
+    for doc in docs * 2:
+        way.step(doc)
+        held.append(arena_bytes(spares=True))
+    assert min(held) == max(held), held
