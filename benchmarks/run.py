@@ -503,12 +503,14 @@ def replace_block(text, name, content):
 
 
 def readme(text, report):
-    """The README `text` with its headline and its table from `report`."""
+    """The README `text` with its headline, its table and its GPT section's table from `report`."""
     by = {row.group: row for row in rows(report) + rows(report, "way")}
     missing = [group for group in dict.fromkeys(README_GROUPS + HEADLINE_GROUPS) if group not in by]
     if missing:
         raise ValueError(f"the run has no group {', '.join(map(repr, missing))}, which the README shows")
-    return replace_block(replace_block(text, "headline", headline(by, report)), "table", readme_table(by))
+    text = replace_block(text, "headline", headline(by, report))
+    text = replace_block(text, "table", readme_table(by))
+    return replace_block(text, "gpt", "\n".join(gpt_markdown_table([by[GPT]])))
 
 
 # -----------------------------------------------------------------------------

@@ -142,6 +142,12 @@ Words in between.
 | old | table |
 <!-- end: benchmarks/run.py table -->
 
+A GPT.
+
+<!-- begin: benchmarks/run.py gpt -->
+| old | gpt |
+<!-- end: benchmarks/run.py gpt -->
+
 The end.
 """
 
@@ -362,7 +368,10 @@ def test_readme():
         "# a project\n\n<!-- begin: benchmarks/run.py headline -->\nSpeed against micrograd"
     )
     assert rest.startswith("\n\nWords in between.\n\n<!-- begin: benchmarks/run.py table -->\n| group |")
-    assert text.endswith("|\n<!-- end: benchmarks/run.py table -->\n\nThe end.\n")
+    rest, gpt = rest.split("A GPT.")
+    assert rest.endswith("|\n<!-- end: benchmarks/run.py table -->\n\n")
+    assert "| old | gpt |" not in gpt and gpt.endswith("|\n<!-- end: benchmarks/run.py gpt -->\n\nThe end.\n")
+    assert [cells(line)[-2:] for line in gpt.splitlines() if line.startswith("| GPT")] == [["25.0x", "156x"]]
     headline = " ".join(head.split())
     assert (
         "demo.ipynb's training step takes 12.5 ms, against 2 s for micrograd as users run it (160x) "
