@@ -620,6 +620,30 @@ def py314(session):
 
 @nox.session
 def refcount(session):
-    """The sdist built for CPython 3.14's debug build: the refcount loop under python3.14d."""
+    """The sdist built for a CPython debug build, then the refcount loop under it: python3.14d
+    (Debian sid's, in the chroot), and python3.11d (this Debian's python3.11-dbg), where an op's
+    Value may be made in a freed one's memory (csrc/recycle.c: 3.9 to 3.12 only)."""
     script = cpython314(session)
-    run(session, script, "refcount", CHROOT, dist(session)["sdist"])
+    sdist = dist(session)["sdist"]
+    run(session, script, "refcount", CHROOT, sdist)
+    refcount_311(session, sdist)
+
+
+def refcount_311(session, sdist):
+    """The refcount loop under Debian's python3.11d, installed with apt-get where missing."""
+    debug = shutil.which("python3.11d")
+    if not debug:
+        sudo = [] if os.geteuid() == 0 else ["sudo"]
+        run(session, *sudo, "apt-get", "update", "-qq")
+        packages = ["python3.11-dbg", "python3.11-venv", "libffi-dev"]
+        run(session, *sudo, "apt-get", "install", "-y", "-qq", *packages)
+        debug = shutil.which("python3.11d") or session.error("apt-get gave no python3.11d")
+    py = new_venv(session, tmpdir(session) / "venv311d", debug)
+    # cffi's backend built from its sdist against the debug headers: a release-built one's
+    # references count nothing in sys.gettotalrefcount(), and the total drifts with no leak
+    pip = (py, "-m", "pip", "install", "-q")
+    run(session, *pip, "--no-binary", "cffi", "cffi>=1.17", "setuptools>=77", "wheel")
+    run(session, *pip, "--no-build-isolation", f"{sdist}[draw]")
+    check = outside("refcount311")
+    shutil.copy(ROOT / "scripts/refcount_loop.py", check)
+    run(session, py, "refcount_loop.py", cwd=check)
