@@ -100,7 +100,7 @@ extern PyMethodDef mg_backward_functions[];     /* backward_glue.c */
 extern PyMethodDef mg_nn_functions[];           /* nn_glue.c */
 extern PyMethodDef mg_functional_functions[];   /* functional_glue.c */
 int mg_optim_install(PyObject *module);         /* optim_glue.c: ParamSet; 0, or -1 */
-int mg_recycle_setup(void);                     /* recycle.c: whether this CPython's Values are kept: 0 */
+void mg_recycle_setup(void);                    /* recycle.c: whether this CPython's Values are kept */
 mg_value *mg_reuse(void);                       /* a kept engine.Value, as allocation makes one; or NULL */
 int mg_recycle(mg_value *v);                    /* 1: v, being freed, is kept (not to be freed) */
 void mg_recycle_drop(void);                     /* frees every kept one */

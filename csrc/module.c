@@ -126,9 +126,9 @@ static void keep_error(void) {
 int mg_glue_install(void) {
     if (PyInterpreterState_GetID(PyInterpreterState_Get()) != 0) return MG_GLUE_SUBINTERPRETER;
     if (mg_base_type) return MG_GLUE_OK;
+    mg_recycle_setup();
     PyObject *module = PyImport_ImportModule("micrograd_c._core");
-    int failed = !module || mg_recycle_setup() || mg_value_type_make(module)
-                 || PyModule_AddFunctions(module, mg_value_functions)
+    int failed = !module || mg_value_type_make(module) || PyModule_AddFunctions(module, mg_value_functions)
                  || PyModule_AddFunctions(module, mg_backward_functions)
                  || PyModule_AddFunctions(module, mg_nn_functions)
                  || PyModule_AddFunctions(module, mg_functional_functions)

@@ -12,9 +12,10 @@
  * dict pointer NULL, as allocation does) and value_dealloc has untracked it and dropped its
  * weak references, children and callable. So it holds no reference and nothing can reach it;
  * mg_reuse sets what allocation sets: the reference count, the class's reference, the
- * collector's tracking, the fields. CPython 3.13 moved a class's attribute values into the
- * instance itself, filled in at allocation, which a kept object would skip: from 3.13 on (and
- * on any Python but CPython) nothing is kept, and every Value is allocated.
+ * collector's tracking (alloc_value, in value.c, sets the fields for either). CPython 3.13
+ * moved a class's attribute values into the instance itself, filled in at allocation, which a
+ * kept object would skip: from 3.13 on (and on any Python but CPython) nothing is kept, and
+ * every Value is allocated.
  *
  * At most MG_KEPT objects (about 100 KB); they go back to Python when engine.Value changes
  * (importlib.reload). The type glue holds the GIL here, as everywhere.
@@ -27,7 +28,7 @@ static mg_value *kept[MG_KEPT];
 static int nkept;
 static int keeping;         /* 1 on a CPython whose layout this file knows (3.9 to 3.12) */
 
-int mg_recycle_setup(void) {
+void mg_recycle_setup(void) {
     PyObject *info = PySys_GetObject("version_info"), *impl = PySys_GetObject("implementation");
     PyObject *major = info ? PySequence_GetItem(info, 0) : NULL; /* info and impl: borrowed */
     PyObject *minor = info ? PySequence_GetItem(info, 1) : NULL;
@@ -39,7 +40,6 @@ int mg_recycle_setup(void) {
     Py_XDECREF(name);
     PyErr_Clear();          /* unreadable: nothing is kept */
     keeping = cpython && ma == 3 && mi >= 9 && mi <= 12;
-    return 0;
 }
 
 mg_value *mg_reuse(void) {
@@ -47,9 +47,7 @@ mg_value *mg_reuse(void) {
     mg_value *v = kept[--nkept];
     Py_INCREF(mg_value_type);       /* an instance's reference to its heap type */
     Py_INCREF(v);                   /* from 0: a debug build counts it as allocation does */
-    v->id = -1, v->nkids = -1, v->below = 0;
-    v->kids[0] = v->kids[1] = v->backward = v->weakrefs = NULL;
-    PyObject_GC_Track(v);
+    PyObject_GC_Track(v);           /* its fields: alloc_value's, as for a new one */
     return v;
 }
 

@@ -27,9 +27,8 @@ PyTypeObject *mg_base_type, *mg_value_type;
 /* A Value of type without a node: a kept one (recycle.c), or new. */
 static mg_value *alloc_value(PyTypeObject *type) {
     mg_value *v = type == mg_value_type ? mg_reuse() : NULL;
-    if (v) return v;
-    v = (mg_value *)PyType_GenericAlloc(type, 0);
-    if (v) v->id = -1, v->nkids = -1;
+    if (!v) v = (mg_value *)PyType_GenericAlloc(type, 0);
+    if (v) v->id = -1, v->nkids = -1, v->below = 0;
     return v;
 }
 
